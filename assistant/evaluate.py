@@ -1,0 +1,196 @@
+"""Offline evaluation: a fixed question set, checked against the documents.
+
+Owns: loading a question file (format in the README), judging one answer against its expected
+facts and supporting lines, and the metrics over a run: answer accuracy, refusal accuracy and
+false-refusal rate, citation validity / recall / precision, retrieval recall@k and MRR, latency
+p50/p95, and how often each verifier path was taken. Judging uses only the documents and the
+question file, never the answerer's internals. Does not own: report files or charts (``report``).
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .answer import Answer
+from .normalize import normalize
+from .verify import check_citation
+
+
+class QuestionFileError(ValueError):
+    pass
+
+
+@dataclass
+class EvalQuestion:
+    id: str
+    question: str
+    answerable: bool
+    facts: list[list[str]]
+    support: list[tuple[str, int, int]]
+    tags: list[str]
+
+
+def parse_ref(ref: str) -> tuple[str, int, int]:
+    source, _, span = str(ref).rpartition(":")
+    if not source or not span:
+        raise QuestionFileError(f"support {ref!r} is not FILE:LINE or FILE:START-END")
+    a, _, b = span.partition("-")
+    try:
+        return source, int(a), int(b or a)
+    except ValueError as e:
+        raise QuestionFileError(f"support {ref!r} has a bad line number") from e
+
+
+def load_questions(path: str | Path) -> list[EvalQuestion]:
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as e:
+        raise QuestionFileError(f"cannot read question file {path}: {e}") from e
+    items = data.get("questions") if isinstance(data, dict) else data
+    if not isinstance(items, list) or not items:
+        raise QuestionFileError(f"{path}: expected a list under 'questions'")
+    out = []
+    for i, q in enumerate(items):
+        if not isinstance(q, dict) or "question" not in q:
+            raise QuestionFileError(f"{path}: entry {i + 1} has no 'question'")
+        facts = [[f] if isinstance(f, str) else [str(x) for x in f] for f in q.get("facts") or []]
+        answerable = bool(q.get("answerable", bool(facts)))
+        out.append(
+            EvalQuestion(
+                id=str(q.get("id", f"q{i + 1:03d}")),
+                question=str(q["question"]),
+                answerable=answerable,
+                facts=facts,
+                support=[parse_ref(r) for r in q.get("support") or []],
+                tags=[str(t) for t in q.get("tags") or []],
+            )
+        )
+    return out
+
+
+def fact_present(fact: list[str], text: str) -> bool:
+    t = normalize(text)
+    return any(normalize(alt) in t for alt in fact if alt.strip())
+
+
+def _overlaps(a: tuple[str, int, int], b: tuple[str, int, int]) -> bool:
+    return a[0] == b[0] and a[1] <= b[2] and b[1] <= a[2]
+
+
+@dataclass
+class Verdict:
+    id: str
+    question: str
+    answerable: bool
+    tags: list[str]
+    answer: str
+    refused: bool
+    citations: list[dict]
+    path: str
+    seconds: float
+    correct: bool
+    facts_found: list[bool]
+    citation_valid: list[bool]
+    citation_relevant: list[bool]
+    cites_support: bool | None
+    retrieval_rank: int | None  # 1-based rank of the first evidence chunk holding a support line
+    expected: list[list[str]] = field(default_factory=list)
+    support: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def judge(q: EvalQuestion, ans: Answer, lookup, seconds: float) -> Verdict:
+    facts_found = [fact_present(f, ans.text) for f in q.facts]
+    if q.answerable:
+        correct = (not ans.refused) and all(facts_found)
+    else:
+        correct = ans.refused
+    valid, relevant = [], []
+    for c in ans.citations:
+        lines = lookup(c.source)
+        valid.append(check_citation(c, lines) is None)
+        cited = " ".join(lines[c.start_line - 1 : c.end_line]) if lines else ""
+        relevant.append(any(fact_present(f, cited) for f in q.facts))
+    spans = [(c.source, c.start_line, c.end_line) for c in ans.citations]
+    cites_support = (
+        any(_overlaps(s, sup) for s in spans for sup in q.support)
+        if q.answerable and not ans.refused
+        else None
+    )
+    rank = None
+    for i, ev in enumerate(ans.evidence, start=1):
+        span = (ev.chunk.source, ev.chunk.start_line, ev.chunk.end_line)
+        if any(_overlaps(span, sup) for sup in q.support):
+            rank = i
+            break
+    return Verdict(
+        q.id, q.question, q.answerable, q.tags, ans.text, ans.refused,
+        [c.to_dict() for c in ans.citations], ans.path, seconds, correct, facts_found, valid,
+        relevant, cites_support, rank, q.facts,
+        [f"{s}:{a}" if a == b else f"{s}:{a}-{b}" for s, a, b in q.support],
+    )
+
+
+def _pct(values: list[float], p: float) -> float:
+    if not values:
+        return 0.0
+    values = sorted(values)
+    k = (len(values) - 1) * p
+    lo, hi = int(k), min(int(k) + 1, len(values) - 1)
+    return values[lo] + (values[hi] - values[lo]) * (k - lo)
+
+
+def _ratio(num: float, den: float) -> float | None:
+    return round(num / den, 4) if den else None
+
+
+def metrics(verdicts: list[Verdict]) -> dict[str, Any]:
+    ans = [v for v in verdicts if v.answerable]
+    una = [v for v in verdicts if not v.answerable]
+    cites = [ok for v in verdicts for ok in v.citation_valid]
+    rel = [ok for v in verdicts for ok in v.citation_relevant if v.answerable]
+    answered = [v for v in ans if not v.refused]
+    ranks = [v.retrieval_rank for v in ans]
+    secs = [v.seconds for v in verdicts]
+    return {
+        "questions": len(verdicts),
+        "answer_accuracy": _ratio(sum(v.correct for v in ans), len(ans)),
+        "refusal_accuracy": _ratio(sum(v.refused for v in una), len(una)),
+        "false_refusal_rate": _ratio(sum(v.refused for v in ans), len(ans)),
+        "citation_validity": _ratio(sum(cites), len(cites)) if cites else 1.0,
+        "citation_recall": _ratio(sum(bool(v.cites_support) for v in answered), len(answered)),
+        "citation_precision": _ratio(sum(rel), len(rel)),
+        "retrieval_recall_at_k": _ratio(sum(r is not None for r in ranks), len(ranks)),
+        "mrr": _ratio(sum(1.0 / r for r in ranks if r), len(ranks)),
+        "latency_p50_ms": round(_pct(secs, 0.5) * 1000, 1),
+        "latency_p95_ms": round(_pct(secs, 0.95) * 1000, 1),
+        "paths": dict(Counter(v.path for v in verdicts)),
+    }
+
+
+def run_eval(assistant, questions: list[EvalQuestion], backend: str | None = None,
+             progress=None) -> list[Verdict]:
+    """Ask every question through ``assistant.ask`` (the same path as the CLI and API)."""
+    assistant.ensure_index()
+    out = []
+    for q in questions:
+        t = time.perf_counter()
+        a = assistant.ask(q.question, backend=backend)
+        out.append(judge(q, a, assistant.lookup, time.perf_counter() - t))
+        if progress:
+            progress(1)
+    return out
+
+
+def median(xs: list[float]) -> float:
+    return statistics.median(xs) if xs else 0.0

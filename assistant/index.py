@@ -1,0 +1,488 @@
+"""The persisted index: chunk table, dense vectors in Chroma, and the lexical index.
+
+Owns: building and incrementally updating ``index_dir`` from the corpus, and reading it back.
+Layout of ``index_dir``:
+- ``chunks.sqlite3``: the source of truth. Tables ``chunks`` (id, source, lines, verbatim text,
+  analysed terms), ``files`` (source, sha256, chunk count) and ``meta`` (embedding model, corpus,
+  generation, last indexed). Each batch of files is committed in one transaction.
+- ``chroma/``: a Chroma ``PersistentClient`` (or a Chroma server when ``chroma_host`` is set) with
+  one vector per chunk, keyed by chunk id.
+- ``lexical.pkl``: the BM25 index, a cache rebuilt from the chunk table when its generation is
+  stale.
+
+Update order keeps every crash recoverable: vectors are upserted first (idempotent ids), then the
+chunk table commits, then stale vectors are deleted. A vector whose id is not in the chunk table is
+never shown (lookups go through the table) and is garbage-collected by the next run. An unchanged
+corpus is detected from file hashes alone: no model is loaded and nothing is embedded. A different
+embedding model forces a clean rebuild. Does not own: ranking (``retrieve``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import pickle
+import shutil
+import sqlite3
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .chunking import Chunk, chunk_document
+from .documents import CorpusError, discover, file_digest, load
+from .embeddings import Embedder, get_embedder
+from .lexical import BM25Index, analyze
+from .settings import Settings
+
+SCHEMA_VERSION = 1
+COLLECTION = "chunks"
+
+
+class IndexError_(Exception):
+    """The index is missing, unreadable or was built differently; the message says what to do."""
+
+
+@dataclass
+class IndexReport:
+    files: int = 0
+    chunks: int = 0
+    embedded: int = 0
+    skipped: int = 0
+    removed: int = 0
+    seconds: float = 0.0
+    rebuilt: bool = False
+
+    def summary(self) -> str:
+        return (
+            f"{self.files} files, {self.chunks} chunks, {self.embedded} embedded, "
+            f"{self.skipped} skipped, {self.removed} removed, {self.seconds:.2f} s"
+            + (" (full rebuild)" if self.rebuilt else "")
+        )
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    con = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("PRAGMA synchronous=NORMAL")
+    return con
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS files (source TEXT PRIMARY KEY, sha256 TEXT, n_chunks INTEGER);
+CREATE TABLE IF NOT EXISTS chunks (
+  id TEXT PRIMARY KEY, source TEXT, start_line INTEGER, end_line INTEGER, text TEXT, terms TEXT
+);
+CREATE INDEX IF NOT EXISTS chunks_source ON chunks(source);
+"""
+
+
+class Index:
+    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        self.dir = Path(settings.index_dir)
+        self._embedder = embedder
+        self._con: sqlite3.Connection | None = None
+        self._collection: Any = None
+        self._lexical: BM25Index | None = None
+        self._lexical_ids: list[str] = []
+
+    # ----------------------------------------------------------------- components, lazily
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = get_embedder(self.settings.embedding_model, self.settings.embed_batch_size)
+        return self._embedder
+
+    @property
+    def model_name(self) -> str:
+        if self._embedder is not None:
+            return self._embedder.name
+        return _MODEL_NAMES.get(self.settings.embedding_model, self.settings.embedding_model)
+
+    @property
+    def db_path(self) -> Path:
+        return self.dir / "chunks.sqlite3"
+
+    def _db(self) -> sqlite3.Connection:
+        if self._con is None:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            try:
+                self._con = _connect(self.db_path)
+                self._con.executescript(_SCHEMA)
+            except sqlite3.DatabaseError as e:
+                self._con = None
+                raise IndexError_(
+                    f"the index at {self.dir} is unreadable ({e}): "
+                    "run `assistant index --rebuild`"
+                ) from e
+        return self._con
+
+    def _chroma(self) -> Any:
+        if self._collection is None:
+            self._collection = open_collection(self.settings, self.dir, self.embedder)
+        return self._collection
+
+    def meta(self) -> dict[str, str]:
+        try:
+            return dict(self._db().execute("SELECT key, value FROM meta").fetchall())
+        except sqlite3.DatabaseError as e:
+            raise IndexError_(
+                f"the index at {self.dir} is unreadable ({e}): run `assistant index --rebuild`"
+            ) from e
+
+    def exists(self) -> bool:
+        return self.db_path.exists() and bool(self.meta().get("embedding_model"))
+
+    def close(self) -> None:
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+
+    # ----------------------------------------------------------------------------- writing
+    @contextlib.contextmanager
+    def _lock(self) -> Iterator[None]:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        with open(self.dir / ".lock", "w") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def wipe(self) -> None:
+        """Delete everything in the index folder (used by --rebuild and on model change)."""
+        self.close()
+        self._collection = None
+        self._lexical = None
+        if self.settings.chroma_host:
+            with contextlib.suppress(Exception):
+                _client(self.settings, self.dir).delete_collection(_collection_name(self.settings))
+        if self.dir.exists():
+            for p in self.dir.iterdir():
+                if p.name == ".lock":
+                    continue
+                if p.is_dir() and not p.is_symlink():
+                    shutil.rmtree(p)
+                else:
+                    p.unlink()
+
+    def update(
+        self,
+        rebuild: bool = False,
+        progress: bool = True,
+        warn: Callable[[str], None] = lambda m: print(f"warning: {m}", file=sys.stderr),
+    ) -> IndexReport:
+        """Bring the index in line with the corpus; embeds only new or changed files."""
+        t0 = time.perf_counter()
+        s = self.settings
+        corpus = Path(s.corpus)
+        report = IndexReport()
+        with self._lock():
+            paths = discover(corpus, s.extensions, warn)
+            if not paths:
+                raise CorpusError(f"the corpus folder {corpus} holds no documents ({', '.join(s.extensions)})")
+            try:
+                meta = self.meta() if self.db_path.exists() else {}
+            except IndexError_:
+                warn(f"the index at {self.dir} was unreadable; rebuilding it")
+                meta, rebuild = {}, True
+            if meta.get("embedding_model") and meta["embedding_model"] != self.model_name:
+                warn(
+                    f"index was built with {meta['embedding_model']}, settings ask for "
+                    f"{self.model_name}: rebuilding"
+                )
+                rebuild = True
+            if meta.get("schema") and meta["schema"] != str(SCHEMA_VERSION):
+                rebuild = True
+            if rebuild:
+                self.wipe()
+                report.rebuilt = True
+            db = self._db()
+            known = dict(db.execute("SELECT source, sha256 FROM files").fetchall())
+            seen: set[str] = set()
+            todo: list[tuple[Path, str, str]] = []
+            bar = _bar(paths, "scanning", progress)
+            for path in bar:
+                source = path.relative_to(corpus).as_posix()
+                try:
+                    digest = file_digest(path)
+                except OSError as e:
+                    warn(f"skipped {source}: cannot read ({e.strerror or e})")
+                    report.skipped += 1
+                    continue
+                seen.add(source)
+                if known.get(source) != digest:
+                    todo.append((path, source, digest))
+            gone = [src for src in known if src not in seen]
+            needs_gc = (not todo and not gone) and self._vector_count_mismatch(db)
+            if todo or gone or needs_gc or rebuild or not meta:
+                report.embedded, skipped, report.removed = self._apply(
+                    corpus, todo, gone, progress, warn
+                )
+                report.skipped += skipped
+            report.files = db.execute("SELECT COUNT(*) FROM files").fetchone()[0]
+            report.chunks = db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+            if report.files == 0:
+                raise CorpusError(f"the corpus folder {corpus} holds no readable documents")
+        report.seconds = time.perf_counter() - t0
+        return report
+
+    def _vector_count_mismatch(self, db: sqlite3.Connection) -> bool:
+        """True when the last run died between writing vectors and the chunk table."""
+        return db.execute("SELECT value FROM meta WHERE key='dirty'").fetchone() not in (None, ("0",))
+
+    def _apply(
+        self,
+        corpus: Path,
+        todo: list[tuple[Path, str, str]],
+        gone: list[str],
+        progress: bool,
+        warn: Callable[[str], None],
+    ) -> tuple[int, int, int]:
+        s = self.settings
+        db = self._db()
+        coll = self._chroma()
+        _set_meta(db, dirty="1", embedding_model=self.model_name, schema=str(SCHEMA_VERSION),
+                  corpus=str(corpus.resolve()))
+        embedded = skipped = removed = 0
+        batch: list[tuple[str, str, list[Chunk]]] = []
+        pending = 0
+
+        def flush() -> None:
+            nonlocal embedded, removed, pending
+            chunks = [c for _, _, cs in batch for c in cs]
+            if chunks:
+                vecs = self.embedder.embed([c.text for c in chunks])
+                for i in range(0, len(chunks), 1000):
+                    part = chunks[i : i + 1000]
+                    coll.upsert(
+                        ids=[_cid(c) for c in part],
+                        embeddings=vecs[i : i + 1000].tolist(),
+                        metadatas=[
+                            {"source": c.source, "start_line": c.start_line, "end_line": c.end_line}
+                            for c in part
+                        ],
+                        documents=[c.text for c in part],
+                    )
+                embedded += len(chunks)
+            stale: list[str] = []
+            db.execute("BEGIN IMMEDIATE")
+            for source, digest, cs in batch:
+                stale += [
+                    r[0]
+                    for r in db.execute("SELECT id FROM chunks WHERE source=?", (source,))
+                    if r[0] not in {_cid(c) for c in cs}
+                ]
+                db.execute("DELETE FROM chunks WHERE source=?", (source,))
+                db.executemany(
+                    "INSERT OR REPLACE INTO chunks VALUES (?,?,?,?,?,?)",
+                    [
+                        (_cid(c), c.source, c.start_line, c.end_line, c.text, " ".join(analyze(c.text)))
+                        for c in cs
+                    ],
+                )
+                db.execute("INSERT OR REPLACE INTO files VALUES (?,?,?)", (source, digest, len(cs)))
+            _bump_generation(db)
+            db.execute("COMMIT")
+            _delete_vectors(coll, stale)
+            removed += len(stale)
+            batch.clear()
+            pending = 0
+
+        bar = _bar(todo, "embedding", progress)
+        for path, source, digest in bar:
+            doc = load(path, corpus, int(s.max_file_mb * 1e6), warn)
+            if doc is None:
+                skipped += 1
+                # A file that became unreadable loses its old chunks too.
+                gone.append(source)
+                continue
+            cs = chunk_document(doc, s.chunk_chars)
+            batch.append((source, digest, cs))
+            pending += len(cs)
+            if pending >= 256:
+                flush()
+        flush()
+        for source in gone:
+            ids = [r[0] for r in db.execute("SELECT id FROM chunks WHERE source=?", (source,))]
+            db.execute("BEGIN IMMEDIATE")
+            db.execute("DELETE FROM chunks WHERE source=?", (source,))
+            db.execute("DELETE FROM files WHERE source=?", (source,))
+            _bump_generation(db)
+            db.execute("COMMIT")
+            _delete_vectors(coll, ids)
+            removed += len(ids)
+        self._collect_garbage(db, coll)
+        _set_meta(db, dirty="0", indexed_at=time.strftime("%Y-%m-%d %H:%M:%S"))
+        self._save_lexical(db)
+        return embedded, skipped, removed
+
+    def _collect_garbage(self, db: sqlite3.Connection, coll: Any) -> None:
+        """Delete vectors whose chunk is not in the table (left by an interrupted run)."""
+        valid = {r[0] for r in db.execute("SELECT id FROM chunks")}
+        if coll.count() == len(valid):
+            return
+        offset, extra = 0, []
+        while True:
+            got = coll.get(limit=5000, offset=offset, include=[])
+            if not got["ids"]:
+                break
+            extra += [i for i in got["ids"] if i not in valid]
+            offset += len(got["ids"])
+        _delete_vectors(coll, extra)
+
+    # ----------------------------------------------------------------------------- reading
+    def check_ready(self) -> None:
+        """Raise IndexError_ with advice when the index cannot answer questions."""
+        meta = self.meta()
+        if not meta.get("embedding_model"):
+            raise IndexError_(f"no index at {self.dir}: run `assistant index`")
+        if meta["embedding_model"] != self.model_name:
+            raise IndexError_(
+                f"the index at {self.dir} was built with {meta['embedding_model']}, but the "
+                f"settings ask for {self.model_name}: run `assistant index --rebuild`"
+            )
+
+    def _save_lexical(self, db: sqlite3.Connection) -> None:
+        gen = _generation(db)
+        ids, terms = [], []
+        for cid, t in db.execute("SELECT id, terms FROM chunks ORDER BY rowid"):
+            ids.append(cid)
+            terms.append(t.split())
+        self._lexical, self._lexical_ids = BM25Index(terms), ids
+        tmp = self.dir / f"lexical.pkl.{os.getpid()}"
+        with open(tmp, "wb") as f:
+            pickle.dump((gen, ids, self._lexical), f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, self.dir / "lexical.pkl")
+
+    def lexical(self) -> tuple[BM25Index, list[str]]:
+        db = self._db()
+        gen = _generation(db)
+        if self._lexical is not None and self._lexical_gen == gen:
+            return self._lexical, self._lexical_ids
+        try:
+            with open(self.dir / "lexical.pkl", "rb") as f:
+                g, ids, lex = pickle.load(f)
+            if g != gen:
+                raise ValueError("stale")
+        except Exception:
+            ids, terms = [], []
+            for cid, t in db.execute("SELECT id, terms FROM chunks ORDER BY rowid"):
+                ids.append(cid)
+                terms.append(t.split())
+            lex = BM25Index(terms)
+        self._lexical, self._lexical_ids, self._lexical_gen = lex, ids, gen
+        return lex, ids
+
+    _lexical_gen: str | None = None
+
+    def dense_search(self, query_vec: np.ndarray, k: int) -> list[tuple[str, float]]:
+        coll = self._chroma()
+        n = coll.count()
+        if n == 0:
+            return []
+        res = coll.query(query_embeddings=[query_vec.tolist()], n_results=min(k, n), include=["distances"])
+        return [(i, 1.0 - float(d)) for i, d in zip(res["ids"][0], res["distances"][0], strict=True)]
+
+    def get_chunks(self, ids: list[str]) -> dict[str, Chunk]:
+        if not ids:
+            return {}
+        q = "SELECT id, source, start_line, end_line, text FROM chunks WHERE id IN (%s)" % ",".join(
+            "?" * len(ids)
+        )
+        return {r[0]: Chunk(r[1], r[2], r[3], r[4]) for r in self._db().execute(q, ids)}
+
+    def get_file(self, source: str) -> str | None:
+        """The sha256 recorded for ``source``, or None when it is not indexed."""
+        row = self._db().execute("SELECT sha256 FROM files WHERE source=?", (source,)).fetchone()
+        return row[0] if row else None
+
+    def status(self) -> dict[str, Any]:
+        db = self._db()
+        meta = self.meta()
+        return {
+            "index_dir": str(self.dir),
+            "files": db.execute("SELECT COUNT(*) FROM files").fetchone()[0],
+            "chunks": db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0],
+            "embedding_model": meta.get("embedding_model"),
+            "indexed_at": meta.get("indexed_at"),
+            "corpus": meta.get("corpus"),
+        }
+
+
+_MODEL_NAMES = {"minilm-int8": "all-MiniLM-L6-v2/int8-onnx", "minilm": "all-MiniLM-L6-v2/fp32"}
+
+
+def _cid(c: Chunk) -> str:
+    return f"{c.source}#{c.id}"
+
+
+def _set_meta(db: sqlite3.Connection, **kv: str) -> None:
+    db.executemany("INSERT OR REPLACE INTO meta VALUES (?,?)", list(kv.items()))
+
+
+def _generation(db: sqlite3.Connection) -> str:
+    row = db.execute("SELECT value FROM meta WHERE key='generation'").fetchone()
+    return row[0] if row else "0"
+
+
+def _bump_generation(db: sqlite3.Connection) -> None:
+    _set_meta(db, generation=str(int(_generation(db)) + 1))
+
+
+def _delete_vectors(coll: Any, ids: list[str]) -> None:
+    for i in range(0, len(ids), 1000):
+        coll.delete(ids=ids[i : i + 1000])
+
+
+def _bar(items: list, desc: str, enabled: bool) -> Any:
+    if not enabled or not items:
+        return items
+    from tqdm import tqdm
+
+    return tqdm(items, desc=desc, unit="file", file=sys.stderr, leave=False)
+
+
+def _collection_name(settings: Settings) -> str:
+    if not settings.chroma_host:
+        return COLLECTION
+    # One server may hold several corpora: name the collection after the index folder.
+    import hashlib
+
+    return "assistant-" + hashlib.sha1(str(Path(settings.index_dir).resolve()).encode()).hexdigest()[:12]
+
+
+def _client(settings: Settings, index_dir: Path) -> Any:
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    cs = ChromaSettings(anonymized_telemetry=False)
+    if settings.chroma_host:
+        return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=cs)
+    return chromadb.PersistentClient(path=str(index_dir / "chroma"), settings=cs)
+
+
+def open_collection(settings: Settings, index_dir: Path, embedder: Embedder) -> Any:
+    from .chroma_ef import LocalEmbeddingFunction
+
+    try:
+        client = _client(settings, index_dir)
+        return client.get_or_create_collection(
+            _collection_name(settings),
+            embedding_function=LocalEmbeddingFunction(embedder),
+            metadata={"hnsw:space": "cosine"},
+        )
+    except Exception as e:  # chromadb raises many types for a damaged store
+        where = f"{settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host else index_dir
+        raise IndexError_(
+            f"the vector store at {where} is unreadable ({type(e).__name__}: {e}): "
+            "run `assistant index --rebuild`"
+        ) from e

@@ -1,0 +1,82 @@
+"""Hybrid retrieval: dense (Chroma) + lexical (BM25), fused by reciprocal rank.
+
+Owns: turning a query into ranked, line-addressed ``Evidence`` with scores, and the LangChain
+``BaseRetriever`` view of the same. Does not own: storage (``index``) or answering.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document as LCDocument
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict
+
+from .chunking import Chunk
+from .index import Index
+from .lexical import analyze
+
+
+@dataclass(frozen=True)
+class Evidence:
+    chunk: Chunk
+    score: float  # fused RRF score
+    dense: float | None  # cosine similarity, when the dense retriever returned it
+    lexical: float | None  # BM25 score, when the lexical retriever returned it
+
+    @property
+    def source(self) -> str:
+        return self.chunk.source
+
+
+def rrf(rankings: list[list[str]], k: int = 60) -> dict[str, float]:
+    """Reciprocal rank fusion of several ranked id lists."""
+    fused: dict[str, float] = {}
+    for ranking in rankings:
+        for rank, cid in enumerate(ranking):
+            fused[cid] = fused.get(cid, 0.0) + 1.0 / (k + rank + 1)
+    return fused
+
+
+class Retriever:
+    def __init__(self, index: Index) -> None:
+        self.index = index
+
+    def search(self, query: str, top_k: int | None = None) -> list[Evidence]:
+        s = self.index.settings
+        top_k = top_k or s.top_k
+        lex, ids = self.index.lexical()
+        lexical_hits = [(ids[i], score) for i, score in lex.search(analyze(query), s.fetch_k)]
+        qvec = self.index.embedder.embed([query])[0]
+        dense_hits = self.index.dense_search(qvec, s.fetch_k)
+        chunks = self.index.get_chunks(list({cid for cid, _ in dense_hits + lexical_hits}))
+        dense = {cid: sc for cid, sc in dense_hits if cid in chunks}
+        lexical = {cid: sc for cid, sc in lexical_hits if cid in chunks}
+        fused = rrf([list(dense), list(lexical)], s.rrf_k)
+        best = sorted(fused, key=lambda c: -fused[c])[:top_k]
+        return [Evidence(chunks[c], fused[c], dense.get(c), lexical.get(c)) for c in best]
+
+
+class AssistantRetriever(BaseRetriever):
+    """LangChain view: ``Document``s whose metadata holds source, start_line, end_line."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+    retriever: Retriever
+    k: int = 6
+
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
+    ) -> list[LCDocument]:
+        return [
+            LCDocument(
+                page_content=e.chunk.text,
+                metadata={
+                    "source": e.chunk.source,
+                    "start_line": e.chunk.start_line,
+                    "end_line": e.chunk.end_line,
+                    "score": e.score,
+                },
+            )
+            for e in self.retriever.search(query, self.k)
+        ]

@@ -1,0 +1,87 @@
+"""Every knob of the assistant, in one typed object.
+
+Owns: defaults (all of which work offline, with no API key), validation, and reading
+``ASSISTANT_*`` environment variables. Constructor arguments win over the environment, which wins
+over the defaults. Does not own: any behaviour; modules receive a ``Settings`` and read from it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ASSISTANT_", extra="forbid", validate_default=True)
+
+    # --- documents -------------------------------------------------------------------------
+    corpus: Path = Field(default=Path("seeds"), description="Folder of documents to answer from.")
+    extensions: list[str] = Field(
+        default=[".txt", ".md", ".markdown", ".rst", ".text"],
+        description="File name endings that are loaded as documents (case-insensitive).",
+    )
+    max_file_mb: float = Field(
+        default=20.0, gt=0, description="Files larger than this are skipped with a warning."
+    )
+    chunk_chars: int = Field(
+        default=700,
+        ge=100,
+        description="Target size of a chunk; lines are never split unless longer than this.",
+    )
+
+    # --- index -----------------------------------------------------------------------------
+    index_dir: Path = Field(default=Path("vectorstore"), description="Where the index lives.")
+    embedding_model: str = Field(
+        default="minilm-int8",
+        description="Embedding model: 'minilm-int8' (ONNX, bundled), 'minilm' (fp32, "
+        "sentence-transformers, bundled) or 'hash' (deterministic, for tests only).",
+    )
+    embed_batch_size: int = Field(default=32, ge=1, description="Texts per embedding batch.")
+    chroma_host: str | None = Field(
+        default=None, description="Use a Chroma server at this host instead of a local folder."
+    )
+    chroma_port: int = Field(default=8000, description="Port of the Chroma server.")
+
+    # --- retrieval -------------------------------------------------------------------------
+    top_k: int = Field(default=6, ge=1, le=50, description="Evidence chunks given to the answerer.")
+    fetch_k: int = Field(
+        default=30, ge=1, description="Candidates taken from each retriever before fusion."
+    )
+    rrf_k: int = Field(default=60, ge=1, description="Reciprocal-rank-fusion constant.")
+
+    # --- answering -------------------------------------------------------------------------
+    backend: str = Field(
+        default="auto",
+        description="Answerer: 'auto' (openai when OPENAI_API_KEY/OPENAI_BASE_URL is set, "
+        "else the best offline one), 'extractive' (no model), 'local', 'openai'.",
+    )
+    min_support: float = Field(
+        default=0.62,
+        ge=0,
+        le=1,
+        description="Share of the question's weighted key terms that evidence must cover; "
+        "below it the assistant refuses.",
+    )
+    max_answer_sentences: int = Field(default=3, ge=1, le=10)
+
+    # --- LLM backends (used by 'local' and 'openai') ---------------------------------------
+    llm_model: str = Field(default="gpt-4o-mini", description="Model name for 'openai'.")
+    gguf_path: Path | None = Field(
+        default=None, description="GGUF file for 'local'; default: the bundled SmolLM2-135M."
+    )
+    llm_timeout: float = Field(default=60.0, gt=0, description="Seconds per LLM request.")
+    llm_max_retries: int = Field(default=2, ge=0, description="Retries on 429/5xx/timeouts.")
+    llm_max_tokens: int = Field(default=300, ge=16)
+    llm_context_tokens: int = Field(default=2048, ge=256)
+
+    # --- UI --------------------------------------------------------------------------------
+    ui_host: str = Field(default="127.0.0.1")
+    ui_port: int = Field(default=7860)
+    upload_max_kb: int = Field(default=2048, ge=1)
+
+    @field_validator("extensions")
+    @classmethod
+    def _lower_ext(cls, v: list[str]) -> list[str]:
+        return [e.lower() if e.startswith(".") else "." + e.lower() for e in v]

@@ -1,0 +1,195 @@
+"""Static checks of the fixed evaluation question sets (tests/eval/*.yaml).
+
+Offline and fast: only reads the YAML files and seeds/. Every per-question check is
+parametrised by question id, so a failure names the question.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from functools import lru_cache
+from pathlib import Path
+
+import pytest
+import yaml
+
+from assistant.normalize import normalize
+
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = ROOT / "seeds"
+EVAL = ROOT / "tests" / "eval"
+OFFICIAL = EVAL / "questions.yaml"
+DEV = EVAL / "dev_questions.yaml"
+SETS = {"official": OFFICIAL, "dev": DEV}
+
+REQUIRED_KEYS = {"id", "question", "answerable", "facts", "support", "tags"}
+SUPPORT_RE = re.compile(r"^(?P<file>[^:/\\]+):(?P<start>\d+)(?:-(?P<end>\d+))?$")
+# Official id prefixes: a### / u###; dev: d### / du###.
+ID_RE = {
+    "official": (re.compile(r"^a\d{3}$"), re.compile(r"^u\d{3}$")),
+    "dev": (re.compile(r"^d\d{3}$"), re.compile(r"^du\d{3}$")),
+}
+DIGEST_FROM_003 = ("003_7e1cebe2f3b09a14.txt", 14)
+
+
+@lru_cache(maxsize=None)
+def load_set(name: str) -> dict:
+    with SETS[name].open(encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+def questions(name: str) -> list[dict]:
+    return load_set(name)["questions"]
+
+
+@lru_cache(maxsize=None)
+def seed_lines(filename: str) -> tuple[str, ...]:
+    """Lines of a seed file, 1-based as an editor shows them.
+
+    CRLF and lone CR count like LF; a final line without a newline still counts; a trailing
+    newline does not create an extra empty line. Only line terminators split (not U+2028 etc.).
+    """
+    text = (SEEDS / filename).read_bytes().decode("utf-8")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.split("\n")
+    if lines and lines[-1] == "" and text.endswith("\n"):
+        lines.pop()
+    return tuple(lines)
+
+
+def parse_support(ref: str) -> tuple[str, int, int]:
+    m = SUPPORT_RE.match(ref)
+    assert m, f"bad support reference {ref!r} (want file:line or file:start-end)"
+    start = int(m["start"])
+    end = int(m["end"]) if m["end"] else start
+    return m["file"], start, end
+
+
+def cases(name: str):
+    return [pytest.param(name, q, id=f"{name}-{q.get('id', i)}") for i, q in enumerate(questions(name))]
+
+
+ALL_CASES = cases("official") + cases("dev")
+
+
+# ----------------------------------------------------------------------------- file-level
+@pytest.mark.parametrize("name", list(SETS))
+def test_file_header(name):
+    data = load_set(name)
+    assert isinstance(data, dict), "top level must be a mapping"
+    assert data.get("version") == 1
+    assert isinstance(data.get("questions"), list) and data["questions"]
+
+
+@pytest.mark.parametrize("name", list(SETS))
+def test_ids_unique(name):
+    counts = Counter(q.get("id") for q in questions(name))
+    dupes = sorted(str(k) for k, v in counts.items() if v > 1)
+    assert not dupes, f"duplicate ids: {dupes}"
+
+
+@pytest.mark.parametrize("name", list(SETS))
+def test_question_texts_unique_within_set(name):
+    counts = Counter(normalize(q["question"]) for q in questions(name))
+    dupes = [k for k, v in counts.items() if v > 1]
+    assert not dupes, f"duplicate question texts: {dupes}"
+
+
+def test_no_question_shared_between_sets():
+    official = {normalize(q["question"]): q["id"] for q in questions("official")}
+    shared = [(official[t], q["id"]) for q in questions("dev") if (t := normalize(q["question"])) in official]
+    assert not shared, f"question text duplicated between sets: {shared}"
+
+
+# ----------------------------------------------------------------------------- per question
+@pytest.mark.parametrize("name,q", ALL_CASES)
+def test_schema(name, q):
+    missing = REQUIRED_KEYS - set(q)
+    assert not missing, f"missing keys: {sorted(missing)}"
+    assert isinstance(q["id"], str)
+    answerable_re, unanswerable_re = ID_RE[name]
+    assert isinstance(q["question"], str) and q["question"].strip()
+    assert isinstance(q["answerable"], bool)
+    assert isinstance(q["facts"], list)
+    assert isinstance(q["support"], list)
+    assert isinstance(q["tags"], list) and all(isinstance(t, str) for t in q["tags"])
+    for fact in q["facts"]:
+        assert isinstance(fact, list) and fact, f"fact must be a non-empty list of alternatives: {fact!r}"
+        for alt in fact:
+            assert isinstance(alt, str) and normalize(alt), f"empty fact alternative in {fact!r}"
+    for ref in q["support"]:
+        assert isinstance(ref, str)
+    if q["answerable"]:
+        assert answerable_re.match(q["id"]), f"answerable id should match {answerable_re.pattern}"
+        assert len(q["facts"]) >= 1, "answerable question needs at least one fact"
+        assert len(q["support"]) >= 1, "answerable question needs at least one support line"
+    else:
+        assert unanswerable_re.match(q["id"]), f"unanswerable id should match {unanswerable_re.pattern}"
+        assert q["facts"] == [], "unanswerable question must have no facts"
+        assert q["support"] == [], "unanswerable question must have no support"
+    if "multi-fact" in q["tags"]:
+        assert len(q["facts"]) >= 2, "multi-fact question needs at least two facts"
+
+
+@pytest.mark.parametrize("name,q", ALL_CASES)
+def test_support_lines_exist(name, q):
+    for ref in q["support"]:
+        filename, start, end = parse_support(ref)
+        path = SEEDS / filename
+        assert path.is_file(), f"{ref}: no such seed file {filename}"
+        lines = seed_lines(filename)
+        assert 1 <= start <= end <= len(lines), f"{ref}: line out of range 1..{len(lines)}"
+        assert lines[start - 1].strip(), f"{ref}: cited line {start} is blank"
+        assert lines[end - 1].strip(), f"{ref}: cited line {end} is blank"
+
+
+@pytest.mark.parametrize("name,q", ALL_CASES)
+def test_facts_occur_on_support(name, q):
+    cited = []
+    for ref in q["support"]:
+        filename, start, end = parse_support(ref)
+        lines = seed_lines(filename)
+        cited.extend(normalize(line) for line in lines[start - 1 : end])
+    for fact in q["facts"]:
+        assert any(normalize(alt) in line for alt in fact for line in cited), (
+            f"no alternative of fact {fact!r} occurs on support {q['support']}"
+        )
+
+
+# ----------------------------------------------------------------------------- official counts
+def _tag_count(tag: str) -> int:
+    return sum(tag in q["tags"] for q in questions("official"))
+
+
+def test_official_counts():
+    qs = questions("official")
+    assert len(qs) >= 60, f"only {len(qs)} questions"
+    unanswerable = sum(not q["answerable"] for q in qs)
+    assert unanswerable >= 10, f"only {unanswerable} unanswerable"
+    assert len(qs) - unanswerable >= 50, f"only {len(qs) - unanswerable} answerable"
+
+
+@pytest.mark.parametrize("tag,minimum", [("multi-fact", 5), ("diacritics", 5), ("noise", 3), ("injection", 3)])
+def test_official_tag_counts(tag, minimum):
+    assert _tag_count(tag) >= minimum, f"only {_tag_count(tag)} questions tagged {tag}"
+
+
+def test_official_covers_every_seed_file():
+    cited = {parse_support(ref)[0] for q in questions("official") for ref in q["support"]}
+    seeds = {p.name for p in SEEDS.glob("*.txt")}
+    assert seeds, "no seed files found"
+    assert not seeds - cited, f"seed files without any question: {sorted(seeds - cited)}"
+
+
+def test_official_covers_digest_half_of_003():
+    filename, first = DIGEST_FROM_003
+    if not (SEEDS / filename).is_file():
+        pytest.skip(f"{filename} not present")
+    hits = [
+        q["id"]
+        for q in questions("official")
+        for ref in q["support"]
+        if parse_support(ref)[0] == filename and parse_support(ref)[1] >= first
+    ]
+    assert hits, f"no question cites the digest part of {filename} (line {first} on)"
