@@ -67,8 +67,10 @@ def chunk_document(doc: Document, chunk_chars: int = 700) -> list[Chunk]:
             continue
         if len(line) > hard_limit:
             flush()
+            seen: set[str] = set()  # a repetitive line yields equal pieces: one id each
             for piece in _split_long(line, chunk_chars):
-                if piece.strip():
+                if piece.strip() and piece not in seen:
+                    seen.add(piece)
                     chunks.append(Chunk(doc.source, number, number, piece))
             continue
         size = sum(len(t) + 1 for _, t in buf)
@@ -83,7 +85,7 @@ _ABBREV = re.compile(
     r"(?:\b(?:Mr|Mrs|Ms|Dr|Prof|St|No|Jr|Sr|Gen|Col|Lt|Sen|Rep|Gov|Inc|Ltd|Co|vs|etc|e\.g|i\.e)"
     r"|\b[A-Z](?:\.[A-Z])*)\.$"
 )
-_BOUNDARY = re.compile(r"(?<=[.!?])[\"'”’)]*\s+(?=[\"“‘(]?[A-Z0-9À-Ỹ])")
+_BOUNDARY = re.compile(r"[.!?][\"'”’)]*(?=\s+[\"“‘(]?[A-Z0-9À-Ỹ])")
 
 
 def sentences(line: str) -> list[tuple[int, int]]:
@@ -91,10 +93,9 @@ def sentences(line: str) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     start = 0
     for m in _BOUNDARY.finditer(line):
-        candidate = line[start : m.start()]
-        if _ABBREV.search(candidate.rstrip("\"'”’)")):
+        if _ABBREV.search(line[start : m.start() + 1]):
             continue
-        spans.append((start, m.start()))
+        spans.append((start, m.end()))
         start = m.end()
     spans.append((start, len(line)))
     out = []

@@ -93,11 +93,9 @@ def split_claims(text: str) -> list[Claim]:
         pos = m.end()
     rest = text[pos:]
     if markers:
-        if re.fullmatch(r"[\s.,;:!?]*", rest):
-            pending_text += rest
-            rest = ""
-        claims.append(Claim(strip_markers(pending_text), tuple(markers)))
-        pending_text = ""
+        lead = re.match(r"[\s.,;:!?]*", rest).end()
+        claims.append(Claim(strip_markers(pending_text + rest[:lead]), tuple(markers)))
+        pending_text, rest = "", rest[lead:]
     pending_text += rest
     if pending_text.strip():
         for sentence in re.split(r"(?<=[.!?])\s+", pending_text.strip()):

@@ -85,6 +85,9 @@ def discover(
             if path.is_symlink() and not _is_inside(path, real_root):
                 warn(f"skipped {path.relative_to(root).as_posix()}: link points outside the corpus")
                 continue
+            if not path.is_file():  # a FIFO or device would block or never end; a dangling link
+                warn(f"skipped {path.relative_to(root).as_posix()}: not a regular file")
+                continue
             found.append(path)
     return found
 

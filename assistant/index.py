@@ -104,6 +104,8 @@ class Index:
     def model_name(self) -> str:
         if self._embedder is not None:
             return self._embedder.name
+        if self.settings.embedding_model.startswith("hash"):  # cheap: name it as it will be built
+            return self.embedder.name
         return _MODEL_NAMES.get(self.settings.embedding_model, self.settings.embedding_model)
 
     @property
@@ -116,6 +118,7 @@ class Index:
             try:
                 self._con = _connect(self.db_path)
                 self._con.executescript(_SCHEMA)
+                self._con_ino = self.db_path.stat().st_ino
             except sqlite3.DatabaseError as e:
                 self._con = None
                 raise IndexError_(
@@ -158,14 +161,24 @@ class Index:
 
     def wipe(self) -> None:
         """Delete everything in the index folder (used by --rebuild and on model change)."""
+        if self.db_path.exists():  # a crash below leaves a table that asks for a full rebuild
+            with contextlib.suppress(Exception):
+                _set_meta(self._db(), dirty="1", rebuild="1")
         self.close()
         self._collection = None
         self._lexical = None
-        if self.settings.chroma_host:
+        # Drop the collection through the client first: a local client is cached per path by
+        # Chroma, and deleting its files under it would leave it writing to a removed database.
+        with contextlib.suppress(Exception):
+            _client(self.settings, self.dir).delete_collection(_collection_name(self.settings))
+        if not self.settings.chroma_host:
             with contextlib.suppress(Exception):
-                _client(self.settings, self.dir).delete_collection(_collection_name(self.settings))
+                from chromadb.api.client import SharedSystemClient
+
+                SharedSystemClient.clear_system_cache()
         if self.dir.exists():
-            for p in self.dir.iterdir():
+            # The chunk table (the source of truth) goes last, after its WAL.
+            for p in sorted(self.dir.iterdir(), key=lambda p: p.name == "chunks.sqlite3"):
                 if p.name == ".lock":
                     continue
                 if p.is_dir() and not p.is_symlink():
@@ -201,6 +214,11 @@ class Index:
                 rebuild = True
             if meta.get("schema") and meta["schema"] != str(SCHEMA_VERSION):
                 rebuild = True
+            if meta.get("rebuild") == "1":  # an earlier rebuild was interrupted
+                rebuild = True
+            if meta and not s.chroma_host and not (self.dir / "chroma").is_dir():
+                warn(f"the vector store under {self.dir} is missing; rebuilding the index")
+                rebuild = True
             if rebuild:
                 self.wipe()
                 report.rebuilt = True
@@ -222,7 +240,10 @@ class Index:
                     todo.append((path, source, digest))
             gone = [src for src in known if src not in seen]
             needs_gc = (not todo and not gone) and self._vector_count_mismatch(db)
-            if todo or gone or needs_gc or rebuild or not meta:
+            moved = bool(meta.get("corpus")) and meta["corpus"] != str(corpus.resolve())
+            if moved:
+                warn(f"the index was built for {meta.get('corpus')}; re-indexing it for {corpus}")
+            if todo or gone or needs_gc or rebuild or not meta or moved:
                 report.embedded, skipped, report.removed = self._apply(
                     corpus, todo, gone, progress, warn
                 )
@@ -339,8 +360,27 @@ class Index:
         _delete_vectors(coll, extra)
 
     # ----------------------------------------------------------------------------- reading
+    def refresh(self) -> None:
+        """Let go of a chunk table and vector store that another process replaced or deleted."""
+        if self._con is None:
+            return
+        try:
+            same = self.db_path.stat().st_ino == self._con_ino
+        except OSError:
+            same = False
+        if not same:  # e.g. `assistant index --rebuild` ran while this process was serving
+            self.close()
+            self._collection = self._lexical = self._lexical_gen = None
+            with contextlib.suppress(Exception):
+                from chromadb.api.client import SharedSystemClient
+
+                SharedSystemClient.clear_system_cache()
+
+    _con_ino: int | None = None
+
     def check_ready(self) -> None:
         """Raise IndexError_ with advice when the index cannot answer questions."""
+        self.refresh()
         meta = self.meta()
         if not meta.get("embedding_model"):
             raise IndexError_(f"no index at {self.dir}: run `assistant index`")
@@ -349,6 +389,37 @@ class Index:
                 f"the index at {self.dir} was built with {meta['embedding_model']}, but the "
                 f"settings ask for {self.model_name}: run `assistant index --rebuild`"
             )
+        built_for, corpus = meta.get("corpus"), str(Path(self.settings.corpus).resolve())
+        if built_for and built_for != corpus and Path(built_for).is_dir():  # moved: still fine
+            raise IndexError_(
+                f"the index at {self.dir} was built for the corpus {built_for}, not {corpus}: "
+                "run `assistant index` to re-index it for this corpus, or use another index folder"
+            )
+        if meta.get("dirty", "0") != "0":
+            if not self.writer_active():
+                raise IndexError_(
+                    f"the last indexing run at {self.dir} was interrupted, so the index is "
+                    "incomplete: run `assistant index` to finish it"
+                )
+            if not meta.get("indexed_at"):  # a first build is running: wait for it, then recheck
+                with open(self.dir / ".lock", "rb") as fh:
+                    fcntl.flock(fh, fcntl.LOCK_SH)
+                    fcntl.flock(fh, fcntl.LOCK_UN)
+                self.check_ready()
+            # else: an update is running; answers come from the batches committed so far, each
+            # file entirely old or entirely new, and every citation is checked on the live file.
+
+    def writer_active(self) -> bool:
+        """True while another ``update()`` (any process) holds the index lock."""
+        try:
+            with open(self.dir / ".lock", "rb") as fh:
+                fcntl.flock(fh, fcntl.LOCK_SH | fcntl.LOCK_NB)
+                fcntl.flock(fh, fcntl.LOCK_UN)
+        except BlockingIOError:
+            return True
+        except OSError:
+            return False
+        return False
 
     def _save_lexical(self, db: sqlite3.Connection) -> None:
         gen = _generation(db)
@@ -386,6 +457,12 @@ class Index:
     def dense_search(self, query_vec: np.ndarray, k: int) -> list[tuple[str, float]]:
         coll = self._chroma()
         n = coll.count()
+        chunks = self._db().execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+        if n < chunks:  # vectors are written before their chunks: fewer means some were lost
+            raise IndexError_(
+                f"the vector store under {self.dir} holds {n} vectors for {chunks} chunks "
+                "(damaged or deleted): run `assistant index --rebuild`"
+            )
         if n == 0:
             return []
         res = coll.query(query_embeddings=[query_vec.tolist()], n_results=min(k, n), include=["distances"])

@@ -16,10 +16,12 @@ from .normalize import fold, normalize, tokens
 
 _INJECTION = re.compile(
     r"(\b(ignore|disregard|forget|override|bypass)\b[^.?!]{0,60}?\b(instruction|instructions|prompt|"
-    r"prompts|rules|guidelines|above|previous|prior|everything|context|system)\b"
+    r"prompts|rules|guidelines|above|previous|prior|everything|context|system|documents?|sources?|evidence)\b"
     r"|\byou are now\b|\bact as\b|\bpretend (to be|that|you)\b|\bsystem prompt\b|\bdeveloper mode\b"
-    r"|\bjailbreak\b|^\s*(just\s+)?(say|answer|reply|respond|output|print|write|repeat)\b[^.?!]*"
-    r"(\bthat\b|\bwith\b|\bonly\b|\"|')"
+    r"|\bjailbreak\b|\b(admin|system|assistant|developer|root)(\s+(note|message|prompt|override))?\s*:"
+    r"|\bfrom now on\b|\bnew instructions?\b|</?[a-z_]+>|\bdo not (answer|cite|refuse)\b"
+    r"|^\W*(just\s+|now\s+|please\s+)?(say|reply|respond|output|print|repeat|write (a|an|me a)|pretend|"
+    r"answer (with|only|that|yes|no))\b"
     r"|\binstead,? (say|answer|reply|respond|tell)\b)",
     re.IGNORECASE,
 )
@@ -44,13 +46,17 @@ def strip_injection(question: str) -> tuple[str, bool]:
     return " ".join(kept).strip(), found
 
 
-NUMBER, DATE, PERSON, PLACE, OTHER = "number", "date", "person", "place", "other"
+NUMBER, QUANTITY, DATE, YEAR, WHEN, PERSON, PLACE, OTHER = (
+    "number", "quantity", "date", "year", "when", "person", "place", "other"
+)
 
 _TYPE_RULES = [
-    (re.compile(r"\b(how (much|many|large|big|long|old)|what (percentage|percent|share|proportion|"
-                r"amount|number|sum|figure|value|total)|by how much)\b"), NUMBER),
-    (re.compile(r"\b(when|what (year|date|day|month|time)|which (year|date|day|month)|since when|"
-                r"in what year|on what date)\b"), DATE),
+    (re.compile(r"\b(how (much|large|big)|what (percentage|percent|share|proportion|amount|sum|"
+                r"value|total|figure)|by how much|how much money)\b"), QUANTITY),
+    (re.compile(r"\b(how (many|long|old)|what number)\b"), NUMBER),
+    (re.compile(r"\b(what|which|on what) (date|day)\b"), DATE),
+    (re.compile(r"\b(what|which|in what) year\b"), YEAR),
+    (re.compile(r"\b(when|what month|which month|since when|what time)\b"), WHEN),
     (re.compile(r"^\s*(who|whom|whose)\b|\b(which|what) (person|official|minister|leader|"
                 r"ambassador|president|prime minister|diplomat|secretary|envoy)\b"), PERSON),
     (re.compile(r"^\s*where\b|\b(which|what|in what) (city|country|place|venue|location|nation)\b"), PLACE),
@@ -74,6 +80,7 @@ MONTHS = frozenset(_MONTHS.split())
 class Term:
     text: str  # analysed (normalised, stemmed) form
     kind: str  # entity | number | filler | plain
+    acronym: str = ""  # for words of a capitalised phrase: its initials ("united kingdom" -> "uk")
 
 
 @dataclass(frozen=True)
@@ -89,10 +96,18 @@ class Question:
         return [t for t in self.terms if t.kind in ("entity", "number")]
 
 
+_WH = re.compile(r"\b(what|which|who|whom|whose|when|where|how|why)\b")
+
+
 def answer_type(text: str) -> str:
+    """The kind of answer asked for, read from the question's first wh-phrase."""
     low = normalize(text)
+    m = _WH.search(low)
+    if not m:
+        return OTHER
+    window = low[m.start() : m.start() + 40]
     for rx, kind in _TYPE_RULES:
-        if rx.search(low):
+        if rx.search(window):
             return kind
     return OTHER
 
@@ -100,10 +115,34 @@ def answer_type(text: str) -> str:
 _WORD = re.compile(r"[^\W_]+(?:['’.][^\W_]+)*")
 
 
+def _phrases(words: list[str]) -> dict[int, str]:
+    """Word index -> initials of the capitalised phrase (2+ words) it belongs to."""
+    out: dict[int, str] = {}
+    run: list[int] = []
+    for i, w in enumerate(words + [""]):
+        if w[:1].isupper() and not (i == 0 and w.lower() in _COMMON_INITIALS):
+            run.append(i)
+            continue
+        if len(run) >= 2:
+            initials = "".join(fold(words[j])[0] for j in run)
+            for j in run:
+                out[j] = initials
+        run = []
+    return out
+
+
 def key_terms(text: str) -> tuple[Term, ...]:
     """Analysed terms of the question with their role, in order, without duplicates."""
     out: dict[str, Term] = {}
     words = _WORD.findall(text)
+    acronyms = _phrases(words)
+    # Words that open a sentence are capitalised for grammar, not because they are names.
+    starts = {0}
+    pos = 0
+    for i, m in enumerate(_WORD.finditer(text)):
+        if re.search(r"[.?!:]\s*$", text[pos : m.start()]) and i:
+            starts.add(i)
+        pos = m.end()
     for i, word in enumerate(words):
         for tok in tokens(word):
             if tok in STOPWORDS:
@@ -115,17 +154,15 @@ def key_terms(text: str) -> tuple[Term, ...]:
                 kind = "number"
             elif st in FILLER:
                 kind = "filler"
-            elif (word[:1].isupper() and i > 0) or (word.isupper() and len(word) > 1) or (
-                word[:1].isupper() and i == 0 and fold(word) != word.lower()
+            elif (word[:1].isupper() and i not in starts) or (word.isupper() and len(word) > 1) or (
+                word[:1].isupper() and fold(word) != word.lower()
             ):
-                kind = "entity"
-            elif word[:1].isupper() and i == 0 and tok not in _COMMON_INITIALS:
                 kind = "entity"
             else:
                 kind = "plain"
-            if tok in MONTHS:
-                kind = "plain" if kind != "entity" else kind
-            out[st] = Term(st, kind)
+            if tok in MONTHS and kind == "entity" and i > 0:
+                kind = "plain"
+            out[st] = Term(st, kind, acronyms.get(i, ""))
     return tuple(out.values())
 
 

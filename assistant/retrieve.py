@@ -18,6 +18,9 @@ from .index import Index
 from .lexical import analyze
 
 
+KEEP_TOP = 2  # per retriever, hits that always reach the answerer
+
+
 @dataclass(frozen=True)
 class Evidence:
     chunk: Chunk
@@ -54,7 +57,13 @@ class Retriever:
         dense = {cid: sc for cid, sc in dense_hits if cid in chunks}
         lexical = {cid: sc for cid, sc in lexical_hits if cid in chunks}
         fused = rrf([list(dense), list(lexical)], s.rrf_k)
-        best = sorted(fused, key=lambda c: -fused[c])[:top_k]
+        ranked = sorted(fused, key=lambda c: -fused[c])
+        # Each retriever's own top hits always survive fusion: a chunk that one retriever ranks
+        # first must not be lost because the other retriever missed it entirely.
+        keep = list(dict.fromkeys(list(dense)[:KEEP_TOP] + list(lexical)[:KEEP_TOP]))
+        best = [c for c in ranked if c in keep]
+        best += [c for c in ranked if c not in keep][: max(0, top_k - len(best))]
+        best = sorted(best, key=lambda c: -fused[c])[: max(top_k, len(keep))]
         return [Evidence(chunks[c], fused[c], dense.get(c), lexical.get(c)) for c in best]
 
 

@@ -25,14 +25,19 @@ from ..chunking import sentences
 from ..citations import Citation
 from ..lexical import analyze
 from ..normalize import tokens
-from ..question import DATE, MONTHS, NUMBER, Question, Term, analyse
+from ..normalize import normalize
+from ..question import DATE, MONTHS, NUMBER, QUANTITY, WHEN, YEAR, Question, Term, analyse
 from ..retrieve import Evidence
 
 KIND_WEIGHT = {"entity": 1.5, "number": 1.5, "plain": 1.0, "filler": 0.25}
-LINE_CREDIT = 0.8
-CONTEXT_CREDIT = 0.5
+OOV_WEIGHT = 0.2  # a plain word the corpus never uses says little about which line answers
+LINE_CREDIT = 0.6  # term found elsewhere on the sentence's line
+CONTEXT_CREDIT = 0.4  # term found in the title or the lines around it
 CONTEXT_LINES = 3
+NEAR_BEST = 0.9  # a quoted unit must cover this share of what the best-covering unit covers
+EXTRA_MIN = 0.75  # further sentences must cover this share of the first one
 
+_PRONOUN = re.compile(r"\b(he|she|his|her|him|they|their|them)\b", re.IGNORECASE)
 _NUM = re.compile(r"^\d[\d.,]*$")
 _YEAR = re.compile(r"^(1[89]|20)\d\d$")
 
@@ -57,29 +62,121 @@ class Unit:
         return s
 
 
+def _close(a: str, b: str, limit: int) -> bool:
+    """Levenshtein distance of a and b is at most ``limit`` (small limits only)."""
+    if abs(len(a) - len(b)) > limit:
+        return False
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        if min(cur) > limit:
+            return False
+        prev = cur
+    return prev[-1] <= limit
+
+
 def _matches(term: str, bag: set[str]) -> bool:
+    """Exact, prefix-stem ("programm"/"programme") or, for long words, typo-tolerant match."""
     if term in bag:
         return True
-    if len(term) >= 5 and not _NUM.match(term):
-        return any(
-            len(w) >= 5 and (w.startswith(term) or term.startswith(w)) and abs(len(w) - len(term)) <= 3
-            for w in bag
+    if len(term) < 5 or _NUM.match(term):
+        return False
+    limit = 2 if len(term) >= 8 else 1
+    return any(
+        len(w) >= 5
+        and (
+            ((w.startswith(term) or term.startswith(w)) and abs(len(w) - len(term)) <= 3)
+            or (w[0] == term[0] and _close(term, w, limit))
         )
-    return False
+        for w in bag
+    )
+
+
+_MAGNITUDE = re.compile(
+    r"^(million|billion|trillion|thousand|hundred|percent|per|usd|nzd|eur|euros?|dollars?|pounds?|"
+    r"yen|yuan|vnd|won|tons?|tonnes?|km|kilometres?|kilometers?|people|times)$"
+)
+_CURRENCY = re.compile(r"[$£€¥₫]\s?\d|\d\s?%")
+_WORD_NUMBER = re.compile(
+    r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|"
+    r"fifty|hundred|dozens?|several)\b"
+)
+
+
+def _number_tokens(sentence: str, exclude: set[str]) -> list[tuple[int, str]]:
+    """(position, token) of standalone numbers that are not in the question, not years,
+    not the day of a month and not glued to a name ("ASEAN+1")."""
+    toks = tokens(sentence)
+    out = []
+    for i, t in enumerate(toks):
+        if not _NUM.match(t) or t in exclude or _YEAR.match(t):
+            continue
+        if i > 0 and toks[i - 1] in MONTHS:
+            continue
+        if re.search(rf"[+#]\s?{re.escape(t)}\b|\b{re.escape(t)}\+", normalize(sentence)):
+            continue
+        out.append((i, t))
+    return out
 
 
 def _has_answer_type(qtype: str, sentence: str, question_tokens: set[str]) -> bool:
+    """Does the sentence hold the kind of answer asked for (beyond what the question says)?"""
+    if qtype in (QUANTITY, NUMBER):
+        toks = tokens(sentence)
+        nums = _number_tokens(sentence, question_tokens)
+        if qtype == QUANTITY:
+            return bool(_CURRENCY.search(sentence)) or any(
+                i + 1 < len(toks) and _MAGNITUDE.match(toks[i + 1]) for i, _ in nums
+            )
+        return bool(nums) or bool(_WORD_NUMBER.search(normalize(sentence)))
     toks = [t for t in tokens(sentence) if t not in question_tokens]
-    if qtype == NUMBER:
-        return any(_NUM.match(t) and not _YEAR.match(t) for t in toks) or any(
-            t in {"percent", "billion", "million", "thousand", "half", "dozen"} for t in toks
-        ) or bool(re.search(r"\b(one|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|"
-                             r"thirty|forty|fifty|hundred)\b", " ".join(toks)))
+    has_month_day = bool(re.search(rf"\b({'|'.join(MONTHS)}) \d{{1,2}}\b|\b\d{{1,2}} ({'|'.join(MONTHS)})\b",
+                                   normalize(sentence))) or bool(re.search(r"\d{1,2}/\d{1,2}/\d{2,4}", sentence))
     if qtype == DATE:
-        return any(_YEAR.match(t) or t in MONTHS for t in toks) or bool(
-            re.search(r"\d{1,2}/\d{1,2}/\d{2,4}", sentence)
-        )
+        return has_month_day
+    if qtype == YEAR:
+        return any(_YEAR.match(t) for t in toks)
+    if qtype == WHEN:
+        return has_month_day or any(_YEAR.match(t) or t in MONTHS for t in toks) or bool(
+            re.search(r"\b(today|yesterday|tomorrow|last|next|ago|since|decade|century|\d{4}s)\b",
+                      normalize(sentence)))
     return True
+
+
+_CAP_RUN = re.compile(r"(?:\b[A-Z][\w\u00C0-\u1EF9]*(?:[ -]+|$)){2,}")
+
+
+def acronyms(text: str) -> set[str]:
+    """Initials of capitalised phrases ("New Zealand" -> "nz", "Prime Minister" -> "pm")."""
+    out = set()
+    for m in _CAP_RUN.finditer(text):
+        words = [w for w in re.split(r"[ -]+", m.group(0)) if w]
+        for i in range(len(words)):
+            for j in range(i + 2, len(words) + 1):
+                out.add("".join(w[0] for w in words[i:j]).lower())
+    return out
+
+
+def _bag(text: str) -> set[str]:
+    return set(analyze(text)) | acronyms(text)
+
+
+def _covers(t: Term, bag: set[str]) -> bool:
+    return _matches(t.text, bag) or bool(t.acronym and t.acronym in bag)
+
+
+def term_weights(q: Question, idf: Callable[[str], float]) -> dict[str, float]:
+    """Question term -> weight. Words the corpus never uses weigh little unless they are names."""
+    oov = idf("\x00never-a-term")
+    out = {}
+    for t in q.terms:
+        w = idf(t.text) * KIND_WEIGHT[t.kind]
+        if t.kind in ("plain", "filler") and idf(t.text) >= oov - 1e-9:
+            w *= OOV_WEIGHT
+        out[t.text] = w
+    return out
 
 
 def score_units(
@@ -88,7 +185,7 @@ def score_units(
     terms = list(q.terms)
     if not terms:
         return []
-    weights = {t.text: idf(t.text) * KIND_WEIGHT[t.kind] for t in terms}
+    weights = term_weights(q, idf)
     total = sum(weights.values()) or 1.0
     q_tokens = set(tokens(q.text))
     units: list[Unit] = []
@@ -98,27 +195,31 @@ def score_units(
         for number, line in ev.chunk.lines():
             if not line.strip():
                 continue
-            line_bag = set(analyze(line))
+            line_bag = _bag(line)
             lo, hi = max(0, number - 1 - CONTEXT_LINES), min(len(doc_lines), number + CONTEXT_LINES)
-            ctx_text = " ".join(doc_lines[lo:hi] + doc_lines[:1])
-            ctx_bag = set(analyze(ctx_text))
+            ctx_bag = _bag(" ".join(doc_lines[lo:hi]))
+            title_bag = _bag(doc_lines[0]) if doc_lines else set()
             for s, e in sentences(line):
                 text = line[s:e]
                 if (ev.source, number, text) in seen:
                     continue
                 seen.add((ev.source, number, text))
-                bag = set(analyze(text))
+                bag = _bag(text)
+                # Names may come from nearby lines only when this sentence refers back to someone.
+                refers_back = bool(_PRONOUN.search(text))
                 got = 0.0
                 covered = set()
                 missing_key = False
                 for t in terms:
-                    if _matches(t.text, bag):
+                    if _covers(t, bag):
                         credit = 1.0
                         covered.add(t.text)
-                    elif _matches(t.text, line_bag):
+                    elif _covers(t, line_bag):
                         credit = LINE_CREDIT
                         covered.add(t.text)
-                    elif _matches(t.text, ctx_bag):
+                    elif _covers(t, title_bag) or (
+                        _covers(t, ctx_bag) and (refers_back or t.kind not in ("entity", "number"))
+                    ):
                         credit = CONTEXT_CREDIT
                     else:
                         credit = 0.0
@@ -143,22 +244,32 @@ def score_units(
 
 
 def select(units: list[Unit], q: Question, min_support: float, max_sentences: int) -> list[Unit]:
-    """The sentences to quote, best first; empty when the evidence does not answer."""
+    """The sentences to quote, best first; empty when the evidence does not answer.
+
+    The unit that best covers the question decides answerability: if it misses a name or number
+    of the question, or covers too little, the answer is a refusal. Among units covering nearly as
+    much, the best one holding the asked-for kind of answer (a number, a date) is quoted.
+    """
     if not units:
         return []
-    best = units[0]
-    if best.missing_key or not best.type_ok or best.coverage < min_support:
+    top = max(units, key=lambda u: (u.coverage, u.score))
+    if top.coverage < min_support:
         return []
+    ok = [
+        u for u in units
+        if not u.missing_key and u.type_ok and u.coverage >= NEAR_BEST * top.coverage
+    ]
+    if not ok:
+        return []
+    best = ok[0]
     chosen = [best]
     covered = set(best.covered)
-    for u in units[1:]:
+    for u in ok[1:]:
         if len(chosen) >= max_sentences:
             break
-        if u.missing_key or not u.type_ok or u.coverage < max(min_support, 0.75 * best.coverage):
+        if u.coverage < max(min_support, EXTRA_MIN * best.coverage):
             continue
-        new = u.covered - covered
-        same_line_next = any(c.source == u.source and c.line == u.line for c in chosen)
-        if new and not same_line_next or (same_line_next and u.coverage >= 0.9 * best.coverage):
+        if u.covered - covered:
             chosen.append(u)
             covered |= u.covered
     return chosen

@@ -1,0 +1,116 @@
+"""The CLI: exit codes, one-line errors, --json, and the offline default under `unshare -n`."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from assistant.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
+NZ_Q = "How much did New Zealand commit to regional programmes?"
+
+
+def run(*args: str) -> object:
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def test_help_lists_commands() -> None:
+    r = run("--help")
+    assert r.exit_code == 0
+    for cmd in ("index", "ask", "eval", "ui"):
+        assert cmd in r.output
+
+
+def test_ask_json_is_exactly_to_dict(seeds_index: Path) -> None:
+    from assistant import Assistant
+
+    r = run("ask", "--json", "--index-dir", str(seeds_index), "--corpus", str(REPO / "seeds"), NZ_Q)
+    assert r.exit_code == 0, r.output
+    got = json.loads(r.stdout)
+    want = Assistant(corpus=REPO / "seeds", index_dir=seeds_index).ask(NZ_Q).to_dict()
+    assert got == want
+    assert "329 million" in got["answer"]
+
+
+def test_ask_text_shows_cited_lines(seeds_index: Path) -> None:
+    r = run("ask", "--index-dir", str(seeds_index), "--corpus", str(REPO / "seeds"), NZ_Q)
+    assert r.exit_code == 0
+    assert "Sources:" in r.output and "000_fb43058b33008c4d.txt:11" in r.output
+
+
+def test_refusal_json(seeds_index: Path) -> None:
+    r = run("ask", "--json", "--index-dir", str(seeds_index), "--corpus", str(REPO / "seeds"),
+            "Who won the 2022 FIFA World Cup?")
+    d = json.loads(r.stdout)
+    assert r.exit_code == 0 and d["refused"] is True and d["citations"] == []
+
+
+@pytest.mark.parametrize(
+    "args, code, message",
+    [
+        (["ask", ""], 1, "the question is empty"),
+        (["ask", "   "], 1, "the question is empty"),
+        (["ask", "--corpus", "/definitely/not/here", "hello?"], 1, "corpus folder not found"),
+        (["index", "--corpus", "/definitely/not/here"], 1, "corpus folder not found"),
+        (["ask", "--backend", "nonsense", "hello?"], 4, "unknown backend"),
+        (["ask", "--top-k", "0", "hello?"], 2, "Invalid value"),
+        (["eval", "--questions", "/no/such/file.yaml"], 1, "cannot read question file"),
+    ],
+)
+def test_errors_are_one_line(args: list[str], code: int, message: str, seeds_index: Path) -> None:
+    full = args[:1] + ["--index-dir", str(seeds_index)] + args[1:] if args[0] != "eval" else args
+    r = CliRunner().invoke(main, full)
+    assert r.exit_code == code, r.output
+    assert message in r.output
+    assert "Traceback" not in r.output
+
+
+def test_empty_corpus(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    r = CliRunner().invoke(main, ["ask", "--corpus", str(tmp_path / "empty"), "--index-dir", str(tmp_path / "i"), "hi?"])
+    assert r.exit_code == 1 and "holds no documents" in r.output and "Traceback" not in r.output
+
+
+def test_unreadable_index(tmp_path: Path) -> None:
+    idx = tmp_path / "idx"
+    idx.mkdir()
+    (idx / "chunks.sqlite3").write_bytes(b"garbage" * 1000)
+    r = CliRunner().invoke(main, ["ask", "--index-dir", str(idx), "--corpus", str(REPO / "seeds"), "hi there?"])
+    assert r.exit_code == 3
+    assert "assistant index --rebuild" in r.output and "Traceback" not in r.output
+
+
+def test_index_twice_embeds_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ASSISTANT_EMBEDDING_MODEL", "hash")
+    args = ["index", "-q", "--corpus", str(REPO / "seeds"), "--index-dir", str(tmp_path / "i")]
+    first = run(*args)
+    assert first.exit_code == 0 and "5 files" in first.output
+    second = run(*args)
+    assert second.exit_code == 0 and " 0 embedded" in second.output
+
+
+def _can_unshare() -> bool:
+    if not shutil.which("unshare"):
+        return False
+    return subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode == 0
+
+
+@pytest.mark.skipif(not _can_unshare(), reason="unshare -n is not permitted here")
+def test_offline_default_under_unshare(seeds_index: Path) -> None:
+    """The real CLI, default settings, with no network at all."""
+    cmd = ["unshare", "-n", sys.executable, "-m", "assistant.cli", "ask", "--json",
+           "--index-dir", str(seeds_index), NZ_Q]
+    p = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    d = json.loads(p.stdout)
+    assert "329 million" in d["answer"] and not d["refused"]
+    c = next(c for c in d["citations"] if c["start_line"] == 11)
+    line11 = (REPO / "seeds" / "000_fb43058b33008c4d.txt").read_text(encoding="utf-8").split("\n")[10]
+    assert c["source"] == "000_fb43058b33008c4d.txt" and c["quote"] in line11

@@ -1,0 +1,107 @@
+"""Incremental indexing against a real Chroma store (hash embedder for speed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant import Assistant
+from assistant.chunking import chunk_document
+from assistant.documents import CorpusError, Document
+
+
+def test_first_build_then_unchanged_embeds_nothing(hash_assistant: Assistant) -> None:
+    first = hash_assistant.build_index()
+    assert first.files == 5 and first.chunks > 0 and first.embedded == first.chunks
+    again = hash_assistant.build_index()
+    assert again.embedded == 0 and again.removed == 0
+    assert again.chunks == first.chunks
+
+
+def test_changed_file_is_reembedded_alone(hash_assistant: Assistant, corpus: Path) -> None:
+    hash_assistant.build_index()
+    target = corpus / "000_fb43058b33008c4d.txt"
+    target.write_text(target.read_text(encoding="utf-8") + "\nA brand new closing line.", encoding="utf-8")
+    report = hash_assistant.build_index()
+    n_chunks = len(chunk_document(_doc(target, corpus)))
+    assert report.embedded == n_chunks
+    ev = hash_assistant.retrieve("brand new closing line")
+    assert ev[0].source == "000_fb43058b33008c4d.txt" and ev[0].chunk.end_line == 19
+
+
+def test_deleted_file_chunks_disappear(hash_assistant: Assistant, corpus: Path) -> None:
+    first = hash_assistant.build_index()
+    (corpus / "004_c68e8246998bbcaa.txt").unlink()
+    report = hash_assistant.build_index()
+    assert report.files == 4 and report.removed > 0
+    assert report.chunks == first.chunks - report.removed
+    assert all(e.source != "004_c68e8246998bbcaa.txt" for e in hash_assistant.retrieve("Kaja Kallas EU"))
+    assert hash_assistant.index._chroma().count() == report.chunks
+
+
+def test_new_file_in_subfolder_is_added(hash_assistant: Assistant, corpus: Path) -> None:
+    hash_assistant.build_index()
+    (corpus / "notes").mkdir()
+    (corpus / "notes" / "extra.md").write_text("# Notes\n\nThe zebra crossing count was 42.\n")
+    report = hash_assistant.build_index()
+    assert report.embedded >= 1 and report.files == 6
+    assert hash_assistant.retrieve("zebra crossing")[0].source == "notes/extra.md"
+
+
+def test_model_change_forces_clean_rebuild(corpus: Path, tmp_path: Path) -> None:
+    idx = tmp_path / "idx"
+    a = Assistant(corpus=corpus, index_dir=idx, embedding_model="hash")
+    first = a.build_index()
+    b = Assistant(corpus=corpus, index_dir=idx, embedding_model="hash:other")
+    with pytest.raises(Exception, match="rebuild"):
+        b.ask("Who led the delegation?")  # asking never mixes vector spaces
+    report = b.build_index()
+    assert report.rebuilt and report.embedded == first.chunks
+    assert b.index.meta()["embedding_model"] == "hash-256-other"
+    assert b.index._chroma().count() == first.chunks  # old vectors gone, not mixed
+
+
+def test_rebuild_flag(hash_assistant: Assistant) -> None:
+    first = hash_assistant.build_index()
+    report = hash_assistant.build_index(rebuild=True)
+    assert report.rebuilt and report.embedded == first.chunks
+
+
+def test_empty_corpus_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    a = Assistant(corpus=tmp_path / "empty", index_dir=tmp_path / "i", embedding_model="hash")
+    with pytest.raises(CorpusError, match="no documents"):
+        a.build_index()
+
+
+def test_unreadable_index_says_rebuild(hash_assistant: Assistant) -> None:
+    hash_assistant.build_index()
+    db = hash_assistant.index.db_path
+    hash_assistant.index.close()
+    db.write_bytes(b"this is not a database" * 100)
+    for suffix in ("-wal", "-shm"):
+        Path(str(db) + suffix).unlink(missing_ok=True)
+    fresh = Assistant(settings=hash_assistant.settings)
+    with pytest.raises(Exception, match="index --rebuild"):
+        fresh.ask("Who led the delegation?")
+    assert fresh.build_index(rebuild=True).chunks > 0
+    assert not fresh.ask("Who led the Vietnamese delegation to the AMM Retreat?").refused
+
+
+def _doc(path: Path, root: Path) -> Document:
+    from assistant.documents import load
+
+    doc = load(path, root, 10**7)
+    assert doc is not None
+    return doc
+
+
+def test_chunks_carry_lines_and_never_cross_files(hash_assistant: Assistant, corpus: Path) -> None:
+    hash_assistant.build_index()
+    db = hash_assistant.index._db()
+    rows = db.execute("SELECT source, start_line, end_line, text FROM chunks").fetchall()
+    for source, start, end, text in rows:
+        lines = (corpus / source).read_text(encoding="utf-8").split("\n")
+        assert 1 <= start <= end <= len(lines)
+        assert text == "\n".join(lines[start - 1 : end])  # verbatim, from one file
