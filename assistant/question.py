@@ -53,6 +53,8 @@ NUMBER, QUANTITY, DATE, YEAR, WHEN, PERSON, PLACE, OTHER = (
 _TYPE_RULES = [
     (re.compile(r"\b(how (much|large|big)|what (percentage|percent|share|proportion|amount|sum|"
                 r"value|total|figure)|by how much|how much money)\b"), QUANTITY),
+    (re.compile(r"^what (is|was|were|are|has been) the (\w+ ){0,2}(value|amount|sum|total|cost|"
+                r"price|percentage|share|proportion|figure|budget|volume|size|turnover)\b"), QUANTITY),
     (re.compile(r"\b(how (many|long|old)|what number)\b"), NUMBER),
     (re.compile(r"\b(what|which|on what) (date|day)\b"), DATE),
     (re.compile(r"\b(what|which|in what) year\b"), YEAR),

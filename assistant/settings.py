@@ -45,7 +45,7 @@ class Settings(BaseSettings):
     chroma_port: int = Field(default=8000, description="Port of the Chroma server.")
 
     # --- retrieval -------------------------------------------------------------------------
-    top_k: int = Field(default=6, ge=1, le=50, description="Evidence chunks given to the answerer.")
+    top_k: int = Field(default=8, ge=1, le=50, description="Evidence chunks given to the answerer.")
     fetch_k: int = Field(
         default=30, ge=1, description="Candidates taken from each retriever before fusion."
     )

@@ -26,7 +26,7 @@ from ..citations import Citation
 from ..lexical import analyze
 from ..normalize import tokens
 from ..normalize import normalize
-from ..question import DATE, MONTHS, NUMBER, QUANTITY, WHEN, YEAR, Question, Term, analyse
+from ..question import DATE, MONTHS, NUMBER, PERSON, QUANTITY, WHEN, YEAR, Question, Term, analyse
 from ..retrieve import Evidence
 
 KIND_WEIGHT = {"entity": 1.5, "number": 1.5, "plain": 1.0, "filler": 0.25}
@@ -53,10 +53,11 @@ class Unit:
     missing_key: bool = False
     type_ok: bool = True
     covered: frozenset[str] = frozenset()
+    novelty: float = 0.0  # share of the sentence's words that the question does not already say
 
     @property
     def score(self) -> float:
-        s = self.coverage + 0.1 * self.dense - 0.01 * self.rank
+        s = self.coverage + 0.1 * self.dense - 0.01 * self.rank + 0.05 * self.novelty
         if self.missing_key or not self.type_ok:
             s -= 1.0
         return s
@@ -121,6 +122,45 @@ def _number_tokens(sentence: str, exclude: set[str]) -> list[tuple[int, str]]:
     return out
 
 
+_MONEY_AFTER = re.compile(r"^(usd|nzd|eur|euros?|dollars?|pounds?|yen|yuan|vnd)$")
+# Capitalised words that name offices, bodies and titles rather than people.
+_NOT_NAMES = frozenset(
+    """ministry minister ministers foreign affairs prime deputy president vice government party
+    committee council secretary general ambassador association summit meeting meetings conference
+    forum plan program programme agreement declaration vision community nations state states
+    republic union bank group office department embassy mission permanent head chief central
+    national international public security defence defense development action strategic
+    partnership comprehensive free trade area economic the a an in on of and for to at by with
+    as from this that these it its he she they we our his her their new photo source""".split()
+)
+_REPORTING = re.compile(
+    r"^(said|says|stated|stressed|noted|added|emphasi[sz]ed|affirmed|hailed|urged|called|"
+    r"explained|praised|underlined|highlighted|told|announced|asserted|reaffirmed|expressed)$"
+)
+_TITLES = frozenset("mr mrs ms dr pm fm minister president ambassador general secretary".split())
+
+
+def _has_person(sentence: str, question_tokens: set[str]) -> bool:
+    """A name not given in the question: two capitalised words in a row that are not titles or
+    bodies ("Winston Peters"), or one next to a title or a reporting verb ("Hang said")."""
+    words = re.findall(r"[^\W\d_][\w'’-]*", sentence)
+    norm = [normalize(w).strip("'’") for w in words]
+    cap = [
+        i > 0 and w[:1].isupper() and n not in _NOT_NAMES and n not in question_tokens
+        for i, (w, n) in enumerate(zip(words, norm, strict=True))
+    ]
+    for i, is_cap in enumerate(cap):
+        if not is_cap:
+            continue
+        if i + 1 < len(cap) and cap[i + 1]:
+            return True
+        if (i + 1 < len(norm) and _REPORTING.match(norm[i + 1])) or (
+            i > 0 and norm[i - 1] in _TITLES
+        ):
+            return True
+    return False
+
+
 def _has_answer_type(qtype: str, sentence: str, question_tokens: set[str]) -> bool:
     """Does the sentence hold the kind of answer asked for (beyond what the question says)?"""
     if qtype in (QUANTITY, NUMBER):
@@ -130,7 +170,15 @@ def _has_answer_type(qtype: str, sentence: str, question_tokens: set[str]) -> bo
             return bool(_CURRENCY.search(sentence)) or any(
                 i + 1 < len(toks) and _MAGNITUDE.match(toks[i + 1]) for i, _ in nums
             )
-        return bool(nums) or bool(_WORD_NUMBER.search(normalize(sentence)))
+        # A count: not a sum of money.
+        counts = [
+            (i, t) for i, t in nums
+            if not re.search(rf"[$£€¥₫]\s?{re.escape(t)}\b", sentence)
+            and not any(_MONEY_AFTER.match(x) for x in toks[i + 1 : i + 3])
+        ]
+        return bool(counts) or bool(_WORD_NUMBER.search(normalize(sentence)))
+    if qtype == PERSON:
+        return _has_person(sentence, question_tokens)
     toks = [t for t in tokens(sentence) if t not in question_tokens]
     has_month_day = bool(re.search(rf"\b({'|'.join(MONTHS)}) \d{{1,2}}\b|\b\d{{1,2}} ({'|'.join(MONTHS)})\b",
                                    normalize(sentence))) or bool(re.search(r"\d{1,2}/\d{1,2}/\d{2,4}", sentence))
@@ -188,6 +236,7 @@ def score_units(
     weights = term_weights(q, idf)
     total = sum(weights.values()) or 1.0
     q_tokens = set(tokens(q.text))
+    q_stems = {t.text for t in terms}
     units: list[Unit] = []
     seen: set[tuple[str, int, str]] = set()
     for rank, ev in enumerate(evidence):
@@ -226,6 +275,8 @@ def score_units(
                         if t.kind in ("entity", "number"):
                             missing_key = True
                     got += credit * weights[t.text]
+                words = analyze(text)
+                novel = sum(1 for w in words if w not in q_stems) / max(1, len(words))
                 units.append(
                     Unit(
                         ev.source,
@@ -237,6 +288,7 @@ def score_units(
                         missing_key,
                         _has_answer_type(q.qtype, text, q_tokens),
                         frozenset(covered),
+                        novel,
                     )
                 )
     units.sort(key=lambda u: -u.score)
@@ -259,6 +311,12 @@ def select(units: list[Unit], q: Question, min_support: float, max_sentences: in
         u for u in units
         if not u.missing_key and u.type_ok and u.coverage >= NEAR_BEST * top.coverage
     ]
+    if not ok and not top.missing_key:
+        # The best-covering sentence lacks the asked-for kind of answer; a sentence on the same
+        # line may hold it ("..., said Russian President Vladimir Putin.").
+        sibling = [u for u in units if u.source == top.source and u.line == top.line and u.type_ok]
+        if sibling:
+            return [top, sibling[0]][:max_sentences]
     if not ok:
         return []
     best = ok[0]
