@@ -52,8 +52,13 @@ def load_questions(path: str | Path) -> list[EvalQuestion]:
     path = Path(path)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as e:
-        raise QuestionFileError(f"cannot read question file {path}: {e}") from e
+    except OSError as e:
+        raise QuestionFileError(f"cannot read question file {path}: {e.strerror or e}") from e
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark else ""
+        why = getattr(e, "problem", None) or " ".join(str(e).split())
+        raise QuestionFileError(f"question file {path} is not valid YAML{where}: {why}") from e
     items = data.get("questions") if isinstance(data, dict) else data
     if not isinstance(items, list) or not items:
         raise QuestionFileError(f"{path}: expected a list under 'questions'")
