@@ -325,7 +325,8 @@ def select(units: list[Unit], q: Question, min_support: float, max_sentences: in
     for u in ok[1:]:
         if len(chosen) >= max_sentences:
             break
-        if u.coverage < max(min_support, EXTRA_MIN * best.coverage):
+        same_line = u.source == best.source and u.line == best.line
+        if u.coverage < (min_support if same_line else max(min_support, EXTRA_MIN * best.coverage)):
             continue
         if u.covered - covered:
             chosen.append(u)
