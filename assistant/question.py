@@ -54,7 +54,8 @@ _TYPE_RULES = [
     (re.compile(r"\b(how (much|large|big)|what (percentage|percent|share|proportion|amount|sum|"
                 r"value|total|figure)|by how much|how much money)\b"), QUANTITY),
     (re.compile(r"^what (is|was|were|are|has been) the (\w+ ){0,2}(value|amount|sum|total|cost|"
-                r"price|percentage|share|proportion|figure|budget|volume|size|turnover)\b"), QUANTITY),
+                r"price|percentage|share|proportion|figure|budget|volume|size|turnover|population|"
+                r"area|length|rate|gdp|revenue)\b"), QUANTITY),
     (re.compile(r"\b(how (many|long|old)|what number)\b"), NUMBER),
     (re.compile(r"\b(what|which|on what) (date|day)\b"), DATE),
     (re.compile(r"\b(what|which|in what) year\b"), YEAR),
@@ -83,6 +84,15 @@ class Term:
     text: str  # analysed (normalised, stemmed) form
     kind: str  # entity | number | filler | plain
     acronym: str = ""  # for words of a capitalised phrase: its initials ("united kingdom" -> "uk")
+
+
+_FOCUS = re.compile(r"^\W*what (?:is|was|are|were) the (\w+) of\b", re.IGNORECASE)
+
+
+def focus(text: str) -> str | None:
+    """The attribute asked about in "what is the X of Y?" (analysed), if the question has one."""
+    m = _FOCUS.search(text)
+    return stem(normalize(m.group(1))) if m else None
 
 
 @dataclass(frozen=True)
@@ -152,7 +162,7 @@ def key_terms(text: str) -> tuple[Term, ...]:
             st = stem(tok)
             if st in out:
                 continue
-            if re.fullmatch(r"\d[\d.,]*", tok):
+            if re.fullmatch(r"\d[\d.,]*|\d+(st|nd|rd|th)", tok):
                 kind = "number"
             elif st in FILLER:
                 kind = "filler"

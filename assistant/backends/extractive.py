@@ -26,7 +26,9 @@ from ..citations import Citation
 from ..lexical import analyze
 from ..normalize import tokens
 from ..normalize import normalize
-from ..question import DATE, MONTHS, NUMBER, PERSON, QUANTITY, WHEN, YEAR, Question, Term, analyse
+from ..question import (
+    DATE, MONTHS, NUMBER, PERSON, QUANTITY, WHEN, YEAR, Question, Term, analyse, focus,
+)
 from ..retrieve import Evidence
 
 KIND_WEIGHT = {"entity": 1.5, "number": 1.5, "plain": 1.0, "filler": 0.25}
@@ -218,10 +220,11 @@ def _covers(t: Term, bag: set[str]) -> bool:
 def term_weights(q: Question, idf: Callable[[str], float]) -> dict[str, float]:
     """Question term -> weight. Words the corpus never uses weigh little unless they are names."""
     oov = idf("\x00never-a-term")
+    asked = focus(q.text)  # "what is the population of X": the attribute must be there
     out = {}
     for t in q.terms:
         w = idf(t.text) * KIND_WEIGHT[t.kind]
-        if t.kind in ("plain", "filler") and idf(t.text) >= oov - 1e-9:
+        if t.kind in ("plain", "filler") and idf(t.text) >= oov - 1e-9 and t.text != asked:
             w *= OOV_WEIGHT
         out[t.text] = w
     return out
