@@ -1,0 +1,444 @@
+"""The Gradio chat UI: a thin adapter from browser events to the ``Assistant``.
+
+Owns: the page layout, one conversation history per browser session (``gr.State``), streaming
+answers into the page, citation clicks -> the source panel, the side panel (backend, top-k, index
+status, re-index, uploads), turning every failure into a message, and ``launch``. Does not own:
+HTML (``ui_render``), follow-up rewriting (``conversation``) or any pipeline step.
+
+Concurrency: one ``Assistant`` serves every session. Answering and indexing take one lock: a
+backend keeps per-call state (its last draft) and the index must not change under a running
+search. Each answer runs in a worker thread that always releases the lock, even when the browser
+goes away mid-answer.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import re
+import threading
+import time
+import unicodedata
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from .answer import BackendError, available_backends
+from .api import Assistant, QuestionError, clean_question
+from .conversation import rewrite
+from .documents import CorpusError, decode
+from .index import IndexError_
+from .ui_render import (
+    CSS,
+    SOURCE_PLACEHOLDER,
+    Turn,
+    esc,
+    render_conversation,
+    render_notice,
+    render_source,
+    render_status,
+)
+
+log = logging.getLogger(__name__)
+
+UPLOAD_DIR = "uploads"  # uploaded documents go to <corpus>/uploads/
+_STREAM_EVERY = 0.08  # seconds between page updates while an answer streams
+_DONE = object()
+
+# Turns a click on a citation chip into a 'cite' event carrying the cited span.
+CITE_JS = """
+element.addEventListener('click', (event) => {
+  const a = event.target.closest('a.cite');
+  if (!a || !element.contains(a)) return;
+  event.preventDefault();
+  element.querySelectorAll('a.cite.active').forEach((x) => x.classList.remove('active'));
+  a.classList.add('active');
+  trigger('cite', {source: a.dataset.source, start: Number(a.dataset.start),
+                   end: Number(a.dataset.end)});
+});
+"""
+
+
+# Keeps the highlighted line of the source panel in view (centred when it fits).
+SOURCE_JS = """
+const centre = () => {
+  const box = element.querySelector('.excerpt');
+  const hl = element.querySelector('.line.hl');
+  if (!box || !hl) return;
+  const top = hl.offsetTop - box.offsetTop;
+  box.scrollTop = Math.max(0, top - Math.max(0, (box.clientHeight - hl.offsetHeight) / 2));
+};
+watch('value', centre);
+centre();
+"""
+
+
+def error_message(exc: BaseException) -> str:
+    """A one-line message for the user; never a traceback."""
+    if isinstance(exc, QuestionError):
+        return f"That question cannot be asked: {exc}."
+    if isinstance(exc, BackendError):
+        return f"The answering backend failed: {exc}"
+    if isinstance(exc, IndexError_):
+        return f"The index is not usable: {exc}"
+    if isinstance(exc, CorpusError):
+        return f"The documents could not be read: {exc}"
+    return f"Something went wrong ({type(exc).__name__}). The details are in the server log."
+
+
+# --------------------------------------------------------------------------- uploads
+def safe_filename(name: str, default: str = "document") -> str:
+    """A file name with only ASCII letters, digits, '.', '_' and '-', no folder, no leading dot."""
+    base = re.split(r"[\\/]", unicodedata.normalize("NFKC", name or ""))[-1]
+    stem, ext = os.path.splitext(base)
+    if not stem and ext:  # ".txt" or ".bashrc": a hidden name, no extension
+        stem, ext = ext, ""
+
+    def clean(part: str) -> str:
+        ascii_ = unicodedata.normalize("NFKD", part).encode("ascii", "ignore").decode()
+        return re.sub(r"[^A-Za-z0-9._-]+", "_", ascii_)
+
+    stem = re.sub(r"_{2,}", "_", clean(stem)).strip("._-")[:80] or default
+    ext = clean(ext).lower()
+    ext = "." + ext.strip("._-") if ext.strip("._-") else ""
+    return stem + ext
+
+
+@dataclass
+class UploadResult:
+    name: str  # as uploaded
+    stored: str | None  # path relative to the corpus, or None when refused
+    message: str
+
+
+def store_upload(
+    path: str | os.PathLike, corpus: Path, extensions: Sequence[str], max_kb: int
+) -> UploadResult:
+    """Check one uploaded file and copy it into ``<corpus>/uploads/`` under a safe name."""
+    src = Path(path)
+    name = src.name
+    ext = os.path.splitext(name)[1].lower()
+    if ext not in extensions:
+        allowed = ", ".join(extensions)
+        return UploadResult(name, None, f"{name}: refused, only text files ({allowed})")
+    try:
+        size = src.stat().st_size
+        if size > max_kb * 1024:
+            return UploadResult(
+                name, None, f"{name}: refused, {size / 1024:.0f} KB is over the {max_kb} KB limit"
+            )
+        data = src.read_bytes()
+    except OSError as e:
+        return UploadResult(name, None, f"{name}: could not be read ({e.strerror or e})")
+    text = decode(data)
+    if text is None:
+        return UploadResult(name, None, f"{name}: refused, not UTF-8 text")
+    if not text.strip():
+        return UploadResult(name, None, f"{name}: refused, the file is empty")
+    folder = corpus / UPLOAD_DIR
+    if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+        return UploadResult(name, None, f"{name}: refused, {UPLOAD_DIR}/ is not a plain folder")
+    folder.mkdir(parents=True, exist_ok=True)
+    safe = safe_filename(name)
+    stem, suffix = os.path.splitext(safe)
+    dest = folder / safe
+    n = 1
+    while dest.exists() or dest.is_symlink():
+        if dest.is_file() and not dest.is_symlink() and dest.read_bytes() == data:
+            rel = dest.relative_to(corpus).as_posix()
+            return UploadResult(name, rel, f"{name}: already in the corpus as {rel}")
+        n += 1
+        dest = folder / f"{stem}-{n}{suffix}"
+    if not dest.parent.resolve().is_relative_to(corpus.resolve()):
+        return UploadResult(name, None, f"{name}: refused, it would land outside the corpus")
+    tmp = folder / f".{dest.name}.part"
+    tmp.write_bytes(data)
+    os.replace(tmp, dest)
+    rel = dest.relative_to(corpus).as_posix()
+    return UploadResult(name, rel, f"{name}: added as {rel}")
+
+
+# --------------------------------------------------------------------------- handlers
+class ChatApp:
+    """The UI's behaviour, independent of Gradio so that it can be tested without a server."""
+
+    def __init__(self, assistant: Assistant) -> None:
+        self.assistant = assistant
+        self.lock = threading.Lock()
+
+    # ------------------------------------------------------------------ conversation
+    def _stream(self, query: str, backend: str | None, top_k: int | None) -> Iterator[Any]:
+        """``Assistant.stream`` run under the lock in a worker thread; exceptions are re-raised."""
+        q: queue.Queue[Any] = queue.Queue()
+
+        def work() -> None:
+            try:
+                with self.lock:
+                    for item in self.assistant.stream(query, backend=backend, top_k=top_k):
+                        q.put(item)
+            except BaseException as e:  # noqa: BLE001  (handed to the consumer)
+                q.put(e)
+            finally:
+                q.put(_DONE)
+
+        threading.Thread(target=work, name="assistant-answer", daemon=True).start()
+        while (item := q.get()) is not _DONE:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    def respond(
+        self,
+        message: str,
+        turns: list[Turn] | None,
+        backend: str | None = None,
+        top_k: int | float | None = None,
+    ) -> Iterator[tuple[str, list[Turn], str]]:
+        """Answer ``message`` in the context of this session's ``turns``.
+
+        Yields (conversation HTML, turns, new text of the question box) as the answer streams.
+        """
+        turns = list(turns or [])
+        corpus_name = Path(self.assistant.settings.corpus).name
+        if not (message or "").strip():
+            yield render_conversation(turns, corpus_name), turns, ""
+            return
+        try:
+            asked = clean_question(message)
+        except QuestionError as e:
+            turn = Turn(question=message.strip()[:500])
+            turn.fail(error_message(e))
+            turns.append(turn)
+            yield render_conversation(turns, corpus_name), turns, ""
+            return
+        history = [t.query or t.question for t in turns if t.status in ("answer", "refusal")]
+        rw = rewrite(asked, history)
+        turn = Turn(question=asked, query=rw.query if rw.changed else "")
+        turns.append(turn)
+        yield render_conversation(turns, corpus_name), turns, ""
+        k = int(top_k) if top_k else None
+        last = time.monotonic()
+        try:
+            for item in self._stream(rw.query, backend or None, k):
+                if isinstance(item, str):
+                    turn.text += item
+                    if time.monotonic() - last >= _STREAM_EVERY:
+                        last = time.monotonic()
+                        yield render_conversation(turns, corpus_name), turns, ""
+                else:
+                    turn.finish(item)
+        except Exception as e:  # every failure becomes a message in the conversation
+            if not isinstance(e, QuestionError | BackendError | IndexError_ | CorpusError):
+                log.exception("answering %r failed", rw.query)
+            turn.fail(error_message(e))
+        if turn.status == "pending":
+            turn.fail("The backend stopped without an answer.")
+        yield render_conversation(turns, corpus_name), turns, ""
+
+    def clear(self) -> tuple[str, list[Turn], str]:
+        corpus_name = Path(self.assistant.settings.corpus).name
+        return render_conversation([], corpus_name), [], SOURCE_PLACEHOLDER
+
+    # ------------------------------------------------------------------ source panel
+    def show_source(self, source: Any, start: Any, end: Any = None) -> str:
+        """The source panel for a clicked citation; only indexed corpus files are shown."""
+        src = str(source or "")
+        try:
+            lines = self.assistant.lookup(src) if src else None
+        except Exception:  # a broken index must not break the page
+            log.exception("lookup of %r failed", src)
+            lines = None
+        try:
+            a = int(start)
+            b = int(end) if end is not None else a
+        except (TypeError, ValueError):
+            a = b = 0
+        return render_source(src, a, b, lines)
+
+    # ------------------------------------------------------------------ index
+    def status(self) -> str:
+        try:
+            st = self.assistant.index.status()
+        except Exception as e:
+            return render_notice([error_message(e)], ok=False)
+        st["corpus"] = str(self.assistant.settings.corpus)
+        return render_status(st)
+
+    def reindex(self, rebuild: bool = False) -> tuple[str, str]:
+        """(status HTML, notice HTML) after bringing the index up to date."""
+        try:
+            with self.lock:
+                report = self.assistant.build_index(rebuild=rebuild, progress=True)
+            notice = render_notice([f"Indexed: {report.summary()}"])
+        except Exception as e:
+            if not isinstance(e, IndexError_ | CorpusError):
+                log.exception("indexing failed")
+            notice = render_notice([error_message(e)], ok=False)
+        return self.status(), notice
+
+    def upload(self, files: Sequence[Any] | None) -> tuple[str, str]:
+        """(notice HTML, status HTML) after storing and indexing the uploaded files."""
+        paths = [getattr(f, "name", f) for f in (files or [])]
+        if not paths:
+            return "", self.status()
+        s = self.assistant.settings
+        corpus = Path(s.corpus)
+        results = []
+        with self.lock:
+            for p in paths:
+                try:
+                    results.append(store_upload(p, corpus, s.extensions, s.upload_max_kb))
+                except OSError as e:
+                    name = Path(str(p)).name
+                    results.append(UploadResult(name, None, f"{name}: could not be stored ({e})"))
+            lines = [r.message for r in results]
+            ok = all(r.stored for r in results)
+            if any(r.stored for r in results):
+                try:
+                    report = self.assistant.build_index(progress=True)
+                    lines.append(f"Indexed: {report.summary()}")
+                except Exception as e:
+                    if not isinstance(e, IndexError_ | CorpusError):
+                        log.exception("indexing after upload failed")
+                    lines.append(error_message(e))
+                    ok = False
+        return render_notice(lines, ok=ok), self.status()
+
+
+# --------------------------------------------------------------------------- the page
+def _theme() -> Any:
+    # System fonts only: the default theme would fetch web fonts, and this app runs offline.
+    return gr.themes.Soft(
+        primary_hue="blue",
+        font=["ui-sans-serif", "system-ui", "Segoe UI", "Roboto", "sans-serif"],
+        font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "monospace"],
+    )
+
+
+def build_app(assistant: Assistant) -> Any:
+    """The Gradio ``Blocks`` for ``assistant`` (not launched)."""
+    app = ChatApp(assistant)
+    s = assistant.settings
+    corpus_name = Path(s.corpus).name
+    backends = ["auto", *[b for b in available_backends() if b != "auto"]]
+
+    with gr.Blocks(title="Document assistant", analytics_enabled=False) as demo:
+        turns = gr.State([])
+        gr.HTML(
+            '<div class="app-title"><h1>Document assistant</h1><p>Answers only from the '
+            f'documents in <code title="{esc(Path(s.corpus).resolve())}">{esc(corpus_name)}/'
+            "</code>, and cites file:line for every sentence.</p></div>",
+            js_on_load=None,
+        )
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3, min_width=420):
+                conversation = gr.HTML(
+                    render_conversation([], corpus_name),
+                    js_on_load=CITE_JS,
+                    elem_id="conversation",
+                    autoscroll=True,
+                    max_height=640,
+                )
+                with gr.Row(equal_height=True):
+                    box = gr.Textbox(
+                        placeholder="Ask a question about the documents\u2026",
+                        show_label=False,
+                        lines=1,
+                        max_lines=4,
+                        scale=6,
+                        elem_id="question",
+                        autofocus=True,
+                    )
+                    ask = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="ask")
+                    new_chat = gr.Button("New chat", scale=1, min_width=120, elem_id="new-chat")
+            with gr.Column(scale=2, min_width=340):
+                gr.Markdown("**Source**")
+                source = gr.HTML(SOURCE_PLACEHOLDER, elem_id="source-panel", js_on_load=SOURCE_JS)
+                with gr.Accordion("Answering", open=True):
+                    backend = gr.Dropdown(
+                        backends,
+                        value=s.backend if s.backend in backends else "auto",
+                        label="Backend",
+                        elem_id="backend",
+                    )
+                    top_k = gr.Slider(
+                        1,
+                        20,
+                        value=min(s.top_k, 20),
+                        step=1,
+                        label="Evidence passages (top-k)",
+                        elem_id="top-k",
+                    )
+                with gr.Accordion("Index", open=False):
+                    status = gr.HTML(app.status(), elem_id="index-status", js_on_load=None)
+                    reindex = gr.Button("Re-index", size="sm", elem_id="reindex")
+                    reindex_notice = gr.HTML("", elem_id="reindex-notice", js_on_load=None)
+                with gr.Accordion("Add documents", open=False):
+                    files = gr.File(
+                        label=f"Text files ({', '.join(s.extensions)}), up to {s.upload_max_kb} "
+                        "KB each",
+                        file_count="multiple",
+                        file_types=list(s.extensions),
+                        type="filepath",
+                        elem_id="upload",
+                    )
+                    upload_notice = gr.HTML("", elem_id="upload-notice", js_on_load=None)
+
+        def on_reindex(progress: Any = gr.Progress(track_tqdm=True)) -> tuple[str, str]:  # noqa: B008
+            progress(0, desc="Indexing")
+            return app.reindex()
+
+        def on_upload(paths: Any, progress: Any = gr.Progress(track_tqdm=True)) -> tuple:  # noqa: B008
+            progress(0, desc="Indexing")
+            notice, st = app.upload(paths)
+            return notice, st, None
+
+        def on_cite(evt: gr.EventData) -> str:
+            data = getattr(evt, "_data", None) or {}
+            return app.show_source(data.get("source"), data.get("start"), data.get("end"))
+
+        inputs = [box, turns, backend, top_k]
+        outputs = [conversation, turns, box]
+        box.submit(app.respond, inputs, outputs, api_name="ask")
+        ask.click(app.respond, inputs, outputs, api_visibility="private")
+        new_chat.click(app.clear, None, [conversation, turns, source], api_visibility="private")
+        conversation.cite(on_cite, None, source, api_name="source")
+        reindex.click(on_reindex, None, [status, reindex_notice], api_name="reindex")
+        files.upload(on_upload, files, [upload_notice, status, files], api_name="upload")
+        demo.load(app.status, None, status, api_visibility="private")
+    return demo
+
+
+def launch(
+    assistant: Assistant,
+    host: str | None = None,
+    port: int | None = None,
+    share: bool = False,
+    **kwargs: Any,
+) -> Any:
+    """Build the index if needed and serve the UI (on 127.0.0.1 unless ``host`` says otherwise).
+
+    Extra keyword arguments go to ``gradio.Blocks.launch`` (e.g. ``prevent_thread_lock=True``).
+    Returns the ``Blocks``.
+    """
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    s = assistant.settings
+    assistant.ensure_index(progress=True)
+    demo = build_app(assistant)
+    demo.queue(default_concurrency_limit=4)
+    demo.launch(
+        server_name=host or s.ui_host,
+        server_port=port or s.ui_port,
+        share=share,
+        max_file_size=s.upload_max_kb * 1024,
+        show_error=False,
+        ssr_mode=False,
+        theme=_theme(),
+        css=CSS,
+        **kwargs,
+    )
+    return demo
