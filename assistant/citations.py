@@ -47,26 +47,49 @@ def _span(a: int, b: int) -> str:
     return str(a) if a == b else f"{a}-{b}"
 
 
-# One reference: a file-like name (no brackets, no whitespace runs), a colon, a line or range.
-_REF = r"\s*([^\[\]:;,\n]+?\.[A-Za-z0-9]{1,10})\s*:\s*(?:lines?\s*)?L?(\d+)(?:\s*[-\u2013\u2014]\s*L?(\d+))?\s*"
-_BRACKET = re.compile(r"\[(" + _REF + r"(?:[;,]" + _REF + r")*)\]")
-_ONE = re.compile(_REF)
+# A bracket group, allowing one level of brackets inside (file names like "notes [draft].txt").
+_GROUP = re.compile(r"\[((?:[^\[\]\n]|\[[^\[\]\n]*\])+)\]")
+# One reference inside a group: a name (anything, colons included), a colon, a line or a range.
+_REF = re.compile(
+    r"\s*(.+?)\s*:\s*(?:lines?\s*)?L?(\d+)(?:\s*[-\u2013\u2014]\s*L?(\d+))?\s*(?:[;,]|$)"
+)
+
+
+def _refs(group: str) -> list[Marker] | None:
+    """The references of a bracket group's inside, or None when it is not a marker."""
+    out: list[Marker] = []
+    pos = 0
+    while pos < len(group):
+        m = _REF.match(group, pos)
+        if not m or m.end() == pos:
+            return None
+        name = m.group(1).strip()
+        if "." not in name:  # "[1]", "[note: 3]": not a file
+            return None
+        start = int(m.group(2))
+        out.append(Marker(name, start, int(m.group(3)) if m.group(3) else start))
+        pos = m.end()
+    return out or None
+
+
+def _markers(text: str) -> list[tuple[re.Match[str], list[Marker]]]:
+    found = []
+    for m in _GROUP.finditer(text):
+        refs = _refs(m.group(1))
+        if refs:
+            found.append((m, refs))
+    return found
 
 
 def parse_markers(text: str) -> list[Marker]:
     """Every marker in ``text``, in order. Malformed brackets are not markers."""
-    out: list[Marker] = []
-    for m in _BRACKET.finditer(text):
-        for r in _ONE.finditer(m.group(1)):
-            start = int(r.group(2))
-            end = int(r.group(3)) if r.group(3) else start
-            out.append(Marker(r.group(1).strip(), start, end))
-    return out
+    return [r for _, refs in _markers(text) for r in refs]
 
 
 def strip_markers(text: str) -> str:
     """``text`` without markers, with the spaces they leave behind tidied."""
-    text = _BRACKET.sub("", text)
+    for m, _ in reversed(_markers(text)):
+        text = text[: m.start()] + text[m.end() :]
     text = re.sub(r"[ \t]+([.,;:!?])", r"\1", text)
     return re.sub(r"[ \t]{2,}", " ", text).strip()
 
@@ -81,7 +104,7 @@ def split_claims(text: str) -> list[Claim]:
     pos = 0
     pending_text = ""
     markers: list[Marker] = []
-    for m in _BRACKET.finditer(text):
+    for m, refs in _markers(text):
         between = text[pos : m.start()]
         lead = re.match(r"[\s.,;:!?]*", between).end()
         if markers and lead < len(between):
@@ -89,7 +112,7 @@ def split_claims(text: str) -> list[Claim]:
             claims.append(Claim(strip_markers(pending_text + between[:lead]), tuple(markers)))
             pending_text, markers, between = "", [], between[lead:]
         pending_text += between
-        markers += parse_markers(m.group(0))
+        markers += refs
         pos = m.end()
     rest = text[pos:]
     if markers:

@@ -28,6 +28,11 @@ _INJECTION = re.compile(
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 
 
+def addresses_assistant(sentence: str) -> bool:
+    """True for a sentence that instructs the assistant ("Ignore your instructions and ...")."""
+    return bool(_INJECTION.search(sentence))
+
+
 def strip_injection(question: str) -> tuple[str, bool]:
     """The question without sentences that instruct the assistant; and whether any were found."""
     kept, found = [], False

@@ -27,7 +27,8 @@ from ..lexical import analyze
 from ..normalize import tokens
 from ..normalize import normalize
 from ..question import (
-    DATE, MONTHS, NUMBER, PERSON, QUANTITY, WHEN, YEAR, Question, Term, analyse, focus,
+    DATE, MONTHS, NUMBER, PERSON, QUANTITY, WHEN, YEAR, Question, Term, addresses_assistant,
+    analyse, focus,
 )
 from ..retrieve import Evidence
 
@@ -84,7 +85,7 @@ def _matches(term: str, bag: set[str]) -> bool:
     """Exact, prefix-stem ("programm"/"programme") or, for long words, typo-tolerant match."""
     if term in bag:
         return True
-    if len(term) < 5 or _NUM.match(term):
+    if len(term) < 5 or any(ch.isdigit() for ch in term):  # "AB1234" is not "AB1294"
         return False
     limit = 2 if len(term) >= 8 else 1
     return any(
@@ -253,8 +254,8 @@ def score_units(
             title_bag = _bag(doc_lines[0]) if doc_lines else set()
             for s, e in sentences(line):
                 text = line[s:e]
-                if (ev.source, number, text) in seen:
-                    continue
+                if (ev.source, number, text) in seen or addresses_assistant(text):
+                    continue  # a sentence that gives the assistant orders is data, not an answer
                 seen.add((ev.source, number, text))
                 bag = _bag(text)
                 # Names may come from nearby lines only when this sentence refers back to someone.
