@@ -51,6 +51,7 @@ class Answer:
     evidence: list[Evidence] = field(default_factory=list, repr=False)
     timings: dict[str, float] = field(default_factory=dict)
     dropped: list[str] = field(default_factory=list)
+    note: str = ""  # why the backend's own answer was not used as written (e.g. server down)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -13,15 +13,18 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .answer import CANNOT_ANSWER, Answer, Backend, Context, Draft, get_backend
 from .documents import CorpusError, load
 from .index import Index, IndexError_, IndexReport
 from .question import analyse
-from .retrieve import AssistantRetriever, Evidence, Retriever
+from .retrieve import Evidence, Retriever
 from .settings import Settings
 from .verify import verify_answer
+
+if TYPE_CHECKING:  # LangChain is imported only when its view is asked for
+    from .retrieve import AssistantRetriever
 
 MAX_QUESTION_CHARS = 2000
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
@@ -29,6 +32,20 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 class QuestionError(ValueError):
     """The question cannot be asked (empty, only punctuation...)."""
+
+
+_SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|PASSWD", re.IGNORECASE)
+_URL_CREDENTIALS = re.compile(r"(?<=://)[^/@\s:]+:[^/@\s]+@")
+
+
+def redact(text: str) -> str:
+    """``text`` without secrets: the value of any environment variable whose name says it is a
+    key, token or password (``OPENAI_API_KEY``...), and credentials inside URLs. Applied to every
+    message that reaches the user from a backend, since a server may echo what it was sent."""
+    for name, value in os.environ.items():
+        if len(value) >= 8 and _SECRET_NAME.search(name) and value in text:
+            text = text.replace(value, "[redacted]")
+    return _URL_CREDENTIALS.sub("[redacted]@", text)
 
 
 def clean_question(question: str) -> str:
@@ -78,6 +95,7 @@ class Assistant:
         with self._lock:
             if not Path(self.settings.corpus).is_dir():
                 raise CorpusError(f"corpus folder not found: {self.settings.corpus}")
+            self.index.refresh()  # another process may have rebuilt or deleted it
             if not self.index.exists():
                 return self.build_index(progress=progress)
             self.index.check_ready()
@@ -118,6 +136,8 @@ class Assistant:
 
     def as_langchain_retriever(self, k: int | None = None) -> AssistantRetriever:
         self.ensure_index()
+        from .retrieve import AssistantRetriever
+
         return AssistantRetriever(retriever=self.retriever, k=k or self.settings.top_k)
 
     def _context(self) -> Context:
@@ -126,33 +146,51 @@ class Assistant:
 
     def ask(self, question: str, backend: str | None = None, top_k: int | None = None) -> Answer:
         """Answer ``question``; every citation in the result has been verified."""
-        *_, answer = self.stream(question, backend=backend, top_k=top_k)
+        *_, answer = self.stream(question, backend=backend, top_k=top_k, plain=True)
         assert isinstance(answer, Answer)
         return answer
 
     def stream(
-        self, question: str, backend: str | None = None, top_k: int | None = None
+        self, question: str, backend: str | None = None, top_k: int | None = None,
+        *, plain: bool = False,
     ) -> Iterator[str | Answer]:
         """Yield text pieces as the backend produces them, then the verified ``Answer``.
 
         The pieces are a preview; only the final ``Answer`` is verified, and it is identical to
-        what ``ask`` returns.
+        what ``ask`` returns. ``plain=True`` asks the backend for its whole draft at once (no
+        pieces): what ``ask`` does.
         """
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         q = clean_question(question)
-        self.ensure_index()
-        be = self.backend(backend)
-        t1 = time.perf_counter()
-        evidence = self.retriever.search(analyse(q).text or q, top_k)
-        timings["retrieve"] = time.perf_counter() - t1
-        ctx = self._context()
-        t2 = time.perf_counter()
-        for piece in be.stream(q, evidence, ctx):
-            yield piece
-        draft = be.last_draft() or Draft(CANNOT_ANSWER, [], True)
-        timings["draft"] = time.perf_counter() - t2
-        answer = self._finish(q, draft, be, evidence, ctx)
+        # One question at a time per Assistant: a backend keeps its last draft between ``stream``
+        # and ``last_draft``, and the index must not change under a search (build_index waits).
+        # Run several Assistants or processes to answer in parallel.
+        with self._lock:
+            self.ensure_index()
+            be = self.backend(backend)
+            t1 = time.perf_counter()
+            try:
+                evidence = self.retriever.search(analyse(q).text or q, top_k)
+            except IndexError_:
+                # Another process may have rebuilt the index under this search: wait for it to
+                # finish, reopen, and search once more. A damaged index fails again, clearly.
+                self.index.wait_for_writer()
+                self.ensure_index()
+                evidence = self.retriever.search(analyse(q).text or q, top_k)
+            timings["retrieve"] = time.perf_counter() - t1
+            ctx = self._context()
+            t2 = time.perf_counter()
+            if plain:
+                draft = be.draft(q, evidence, ctx)
+            else:
+                yield from be.stream(q, evidence, ctx)
+                draft = be.last_draft() or Draft(CANNOT_ANSWER, [], True)
+            timings["draft"] = time.perf_counter() - t2
+            answer = self._finish(q, draft, be, evidence, ctx)
+        # Say why the backend's own answer was cut or replaced (a refusal it chose needs no note).
+        answer.note = redact(draft.note) if answer.path != "kept" and not draft.refused else ""
+        answer.dropped = [redact(d) for d in answer.dropped]
         timings["total"] = time.perf_counter() - t0
         answer.timings = timings
         yield answer

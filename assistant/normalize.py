@@ -52,16 +52,28 @@ _INJECTED = re.compile(r"(?<=[a-z0-9])[^\x00-\x7f]+(?=[a-z0-9])")
 _SPACE = re.compile(r"\s+")
 
 
+class _DropMarks(dict):
+    """``str.translate`` table that deletes combining marks, format and control characters.
+
+    Filled lazily, one code point at a time: the per-character test runs once per distinct
+    character instead of once per character of every text (this is the hot loop of matching).
+    """
+
+    def __missing__(self, cp: int) -> int | None:
+        cat = unicodedata.category(chr(cp))
+        drop = cat == "Mn" or cat == "Cf" or (cat == "Cc" and chr(cp) not in "\t\n\r")
+        self[cp] = None if drop else cp
+        return self[cp]
+
+
+_DROP_MARKS = _DropMarks()
+
+
 def fold(text: str) -> str:
     """NFKC, unify quotes/dashes, drop diacritics and invisible characters, case-fold."""
     text = unicodedata.normalize("NFKC", text).translate(_PUNCT_MAP).translate(_LETTER_MAP)
-    out = []
-    for ch in unicodedata.normalize("NFD", text):
-        cat = unicodedata.category(ch)
-        if cat == "Mn" or cat == "Cf" or (cat == "Cc" and ch not in "\t\n\r"):
-            continue
-        out.append(ch)
-    return unicodedata.normalize("NFC", "".join(out)).casefold()
+    text = unicodedata.normalize("NFD", text).translate(_DROP_MARKS)
+    return unicodedata.normalize("NFC", text).casefold()
 
 
 def normalize(text: str) -> str:

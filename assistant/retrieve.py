@@ -7,16 +7,11 @@ Owns: turning a query into ranked, line-addressed ``Evidence`` with scores, and 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from langchain_core.callbacks import CallbackManagerForRetrieverRun
-from langchain_core.documents import Document as LCDocument
-from langchain_core.retrievers import BaseRetriever
-from pydantic import ConfigDict
+from typing import Any
 
 from .chunking import Chunk
 from .index import Index
 from .lexical import analyze
-
 
 KEEP_TOP = 2  # per retriever, hits that always reach the answerer
 
@@ -67,25 +62,45 @@ class Retriever:
         return [Evidence(chunks[c], fused[c], dense.get(c), lexical.get(c)) for c in best]
 
 
-class AssistantRetriever(BaseRetriever):
-    """LangChain view: ``Document``s whose metadata holds source, start_line, end_line."""
+def _langchain_retriever_class() -> type:
+    # LangChain costs about half a second to import: only the LangChain view pays for it.
+    from langchain_core.callbacks import CallbackManagerForRetrieverRun
+    from langchain_core.documents import Document as LCDocument
+    from langchain_core.retrievers import BaseRetriever
+    from pydantic import ConfigDict
 
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-    retriever: Retriever
-    k: int = 6
+    class AssistantRetriever(BaseRetriever):
+        """LangChain view: ``Document``s whose metadata holds source, start_line, end_line."""
 
-    def _get_relevant_documents(
-        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
-    ) -> list[LCDocument]:
-        return [
-            LCDocument(
-                page_content=e.chunk.text,
-                metadata={
-                    "source": e.chunk.source,
-                    "start_line": e.chunk.start_line,
-                    "end_line": e.chunk.end_line,
-                    "score": e.score,
-                },
-            )
-            for e in self.retriever.search(query, self.k)
-        ]
+        model_config = ConfigDict(arbitrary_types_allowed=True)
+        retriever: Retriever
+        k: int = 6
+
+        def _get_relevant_documents(
+            self, query: str, *, run_manager: CallbackManagerForRetrieverRun
+        ) -> list[LCDocument]:
+            return [
+                LCDocument(
+                    page_content=e.chunk.text,
+                    metadata={
+                        "source": e.chunk.source,
+                        "start_line": e.chunk.start_line,
+                        "end_line": e.chunk.end_line,
+                        "score": e.score,
+                    },
+                )
+                for e in self.retriever.search(query, self.k)
+            ]
+
+    AssistantRetriever.__module__ = __name__
+    AssistantRetriever.__qualname__ = "AssistantRetriever"
+    return AssistantRetriever
+
+
+def __getattr__(name: str) -> Any:
+    """``AssistantRetriever`` (a LangChain ``BaseRetriever``) is defined on first access."""
+    if name == "AssistantRetriever":
+        cls = _langchain_retriever_class()
+        globals()[name] = cls
+        return cls
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

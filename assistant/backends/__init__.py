@@ -1,3 +1,7 @@
 """Answering backends. Importing this package registers every built-in backend by name."""
 
-from . import extractive  # noqa: F401
+from . import (  # noqa: F401  (heavy imports happen only when used)
+    extractive,  # noqa: F401
+    local,
+    openai_backend,
+)

@@ -1,0 +1,363 @@
+"""What every LLM backend shares: the prompt it sends and what it makes of the model's reply.
+
+Owns: numbering the evidence lines the model sees (``[1]``, ``[2]``... each one real
+``file:line``), trimming them to fit the context window, building the chat messages from the
+``prompts/`` templates, and turning the model's text into a ``Draft``: its ``[n]`` markers become
+``[file:line]`` markers with quotes taken from the real lines, markers to lines it was not shown are
+removed, a quote it invented loses its citation, sentences that echo instructions lose theirs. An
+answer whose cited lines do not cover the question, and the fixed refusal phrase, leave the choice
+to the no-model answerer (which refuses unless the evidence covers the question). ``ChatBackend`` also turns every failure of the model
+(unreachable, timeout, 401, 429, garbage) into a ``Draft`` with a ``note`` saying what went wrong,
+so the pipeline falls back instead of crashing. Subclasses only implement ``chat``.
+
+Design compromise: nothing here trusts the model. Whatever ``to_draft`` keeps still goes through the
+shared verifier (``verify.verify_answer``); a sentence without a citation that verifies is removed
+there. Does not own: the transport (``openai_backend``, ``local``) or the verifier.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from ..answer import CANNOT_ANSWER, Backend, Context, Draft, Lookup
+from ..chunking import sentences
+from ..citations import Citation, split_claims
+from ..lexical import analyze
+from ..normalize import normalize
+from ..prompts import Prompts, load_prompts
+from ..question import analyse, strip_injection
+from ..retrieve import Evidence
+from ..verify import quote_in_lines, support
+
+# Tokens kept free besides the answer: chat-template tokens, role headers, rounding.
+TEMPLATE_MARGIN = 48
+MAX_RANGE = 8  # a marker range [3-9] may span at most this many lines
+
+
+class LLMError(Exception):
+    """The model could not answer; the message says why, for the user."""
+
+
+@dataclass(frozen=True)
+class EvidenceLine:
+    number: int  # the [n] the model sees
+    source: str
+    line: int  # 1-based line in ``source``
+    text: str  # what the model is shown (the line, or the part of it the chunk holds)
+
+
+def number_evidence(evidence: list[Evidence]) -> list[EvidenceLine]:
+    """The non-blank lines of the evidence chunks in retrieval order, each once, numbered from 1."""
+    out: list[EvidenceLine] = []
+    seen: set[tuple[str, int]] = set()
+    for ev in evidence:
+        for line_no, text in ev.chunk.lines():
+            if not text.strip() or (ev.source, line_no) in seen:
+                continue
+            seen.add((ev.source, line_no))
+            out.append(EvidenceLine(len(out) + 1, ev.source, line_no, text.strip()))
+    return out
+
+
+def render_evidence(lines: list[EvidenceLine]) -> str:
+    """Numbered lines grouped under the name of their document, documents in first-seen order."""
+    blocks: dict[str, list[str]] = {}
+    for el in lines:
+        blocks.setdefault(el.source, []).append(f"[{el.number}] {el.text}")
+    return "\n\n".join(f"Document {src}:\n" + "\n".join(ls) for src, ls in blocks.items())
+
+
+def fit_evidence(
+    lines: list[EvidenceLine], budget: int, count: Callable[[str], int]
+) -> tuple[list[EvidenceLine], bool]:
+    """The leading lines whose rendering fits in ``budget`` tokens, renumbered; and whether any
+    line was left out or cut. The first line is cut to fit rather than dropped."""
+    kept: list[EvidenceLine] = []
+    used = 0
+    sources: set[str] = set()
+    for el in lines:
+        cost = count(f"[{el.number}] {el.text}\n") + (0 if el.source in sources else 12)
+        if used + cost > budget:
+            if not kept and budget > 16:
+                # Cut the best line to what fits (about 3 characters a token, conservatively).
+                room = max(0, budget - 16) * 3
+                while room > 0 and count(el.text[:room]) > budget - 16:
+                    room = int(room * 0.8)
+                if room > 0:
+                    kept.append(EvidenceLine(1, el.source, el.line, el.text[:room]))
+            return kept, True
+        used += cost
+        sources.add(el.source)
+        kept.append(EvidenceLine(len(kept) + 1, el.source, el.line, el.text))
+    return kept, False
+
+
+# ----------------------------------------------------------------------- reading the reply
+# "[3]", "[3, 5]", "[3-5]", "[line 3]", "[#3]", "[Evidence 3; 4]": numbers the model was shown.
+_NUMS = r"#?\s*\d{1,4}(?:\s*(?:[-\u2013,;]|and)\s*#?\s*\d{1,4})*"
+_NUM_MARKER = re.compile(
+    r"\[\s*(?:(?:evidence|line|lines|ref|source|e)\s*)?(" + _NUMS + r")\s*\]", re.IGNORECASE
+)
+# A marker that opens a line, a bullet or follows a colon ("[2] The meeting was...", "Answer: [2]
+# The meeting was...") cites what follows it.
+_LEADING = re.compile(
+    r"^(?P<lead>[^\n\[]{0,60}?:[ \t]*|[ \t]*(?:[-*\u2022]|\d{1,2}[.)])?[ \t]*)"
+    r"(?P<marks>(?:\[[^\]\n]{1,40}\][ \t]*)+)"
+    r"(?P<rest>\S.*)$",
+    re.MULTILINE,
+)
+_THINK = re.compile(r"<think>.*?(</think>|$)", re.DOTALL | re.IGNORECASE)
+_QUOTED = re.compile(r"[\"\u201c]([^\"\u201c\u201d]{8,}?)[\"\u201d]")
+_REFUSAL = normalize("do not contain an answer")
+
+
+def _expand(nums: str) -> list[tuple[int, int]]:
+    """'3, 5-7' -> [(3, 3), (5, 7)]."""
+    out = []
+    for part in re.split(r"\s*(?:[,;]|and)\s*", nums.replace("#", "")):
+        a, _, b = re.sub(r"\s+", "", part).replace("\u2013", "-").partition("-")
+        if a.isdigit():
+            out.append((int(a), int(b) if b.isdigit() else int(a)))
+    return out
+
+
+def canonical_markers(text: str, lines: list[EvidenceLine]) -> str:
+    """Replace the model's ``[n]`` markers by ``[file:line]`` markers of the lines it was shown.
+
+    A number it was not shown is removed (its sentence then has no citation from it); a range
+    becomes one marker per evidence line, merged into a line range when the lines are adjacent.
+    """
+    text = _LEADING.sub(lambda m: f"{m['lead']}{m['rest'].rstrip()} {m['marks'].strip()}", text)
+
+    def repl(m: re.Match[str]) -> str:
+        refs: list[EvidenceLine] = []
+        for a, b in _expand(m.group(1)):
+            if b < a or b - a >= MAX_RANGE:
+                b = a
+            refs += [lines[n - 1] for n in range(a, b + 1) if 1 <= n <= len(lines)]
+        out: list[list] = []  # [source, start, end]
+        for el in refs:
+            if out and out[-1][0] == el.source and el.line == out[-1][2] + 1:
+                out[-1][2] = el.line
+            else:
+                out.append([el.source, el.line, el.line])
+        return "".join(f"[{s}:{a}]" if a == b else f"[{s}:{a}-{b}]" for s, a, b in out)
+
+    return _NUM_MARKER.sub(repl, text)
+
+
+def _best_quote(claim: str, cited_lines: list[str]) -> str:
+    """The sentence of the cited lines that best supports ``claim`` (verbatim)."""
+    best, best_score = "", -1.0
+    for line in cited_lines:
+        for s, e in sentences(line):
+            sent = line[s:e]
+            score = support(claim, sent)
+            if score > best_score:
+                best, best_score = sent, score
+    return best
+
+
+def is_refusal(text: str) -> bool:
+    return _REFUSAL in normalize(text)
+
+
+def to_draft(raw: str, lines: list[EvidenceLine], lookup: Lookup) -> Draft:
+    """What the model wrote, as a ``Draft`` whose markers are real, shown, quoted ``file:line``s.
+
+    Kept for the verifier: claims whose markers point at lines the model was shown. Stripped of
+    their markers (so the verifier drops them): markers to anything else, claims that quote text
+    the cited lines do not hold, and claims that read as instructions. A reply that is only the
+    refusal phrase gives an empty draft and a note: the no-model answerer decides.
+    """
+    text = _THINK.sub("", raw or "").strip()
+    if not text:
+        return Draft("", [], False, "the model returned no text")
+    text = canonical_markers(text, lines)
+    # A line break ends a claim: a heading such as "Document X:" must not merge with the next line.
+    claims = [c for para in text.splitlines() for c in split_claims(para)]
+    if is_refusal(text) and not any(c.markers for c in claims if not is_refusal(c.text)):
+        # Not final: the no-model answerer still gets its say, and refuses unless the evidence
+        # covers the question (small models refuse answerable questions often).
+        return Draft("", [], False, "the model said the evidence does not answer")
+    shown = {(el.source, el.line) for el in lines}
+    parts: list[str] = []  # claims with markers, in the model's order
+    uncited: list[str] = []  # claims left without a marker: the verifier removes them
+    citations: list[Citation] = []
+    problems: list[str] = []
+    for claim in claims:
+        if not claim.text or is_refusal(claim.text):
+            continue
+        if strip_injection(claim.text)[1]:
+            uncited.append(claim.text)
+            problems.append("an instruction echoed from the evidence")
+            continue
+        if not analyze(claim.text):  # "from. [3]": nothing that a line could support
+            if claim.markers:
+                problems.append("a citation on a fragment with no content")
+            continue
+        quoted = [q.strip() for q in _QUOTED.findall(claim.text)]
+        markers = []
+        for m in claim.markers:
+            span = range(m.start_line, m.end_line + 1)
+            if not all((m.source, n) in shown for n in span):
+                problems.append(f"a marker to {m} that was not in the evidence")
+                continue
+            real = lookup(m.source)
+            if real is None or m.end_line > len(real):
+                problems.append(f"a marker to {m} that does not exist")
+                continue
+            cited = real[m.start_line - 1 : m.end_line]
+            bad = [q for q in quoted if not quote_in_lines(q, cited)]
+            if bad:
+                problems.append(f"a quote not in {m}: \u201c{bad[0][:60]}\u201d")
+                continue
+            quote = quoted[0] if quoted else _best_quote(claim.text, cited)
+            if strip_injection(quote)[1]:
+                problems.append(f"a citation of an instruction in {m}, not of a fact")
+                continue
+            c = Citation(m.source, m.start_line, m.end_line, quote)
+            markers.append(c.marker)
+            citations.append(c)
+        if markers:
+            parts.append(claim.text + " " + "".join(dict.fromkeys(markers)))
+        else:
+            uncited.append(claim.text)
+        if not claim.markers:
+            problems.append("a sentence without citation")
+    note = "the model's answer had " + "; ".join(dict.fromkeys(problems)) if problems else ""
+    # Uncited claims go last, one sentence each: before a marker they would merge into the cited
+    # claim that follows (the verifier reads all text up to a marker as one claim).
+    tail = [t if t.rstrip().endswith((".", "!", "?")) else t.rstrip() + "." for t in uncited]
+    return Draft(" ".join(parts + tail), citations, False, note)
+
+
+# ----------------------------------------------------------------------- the backend
+class ChatBackend(Backend):
+    """An answerer that asks a chat model. Subclasses implement ``chat`` (and may refine
+    ``count_tokens``); everything else, including every failure path, is shared."""
+
+    def __init__(self, settings) -> None:
+        super().__init__(settings)
+        self.prompts: Prompts = load_prompts()
+
+    # --- for subclasses -------------------------------------------------------------------
+    def chat(self, messages: list[dict[str, str]], stream: bool) -> Iterator[str]:
+        """Yield the reply's text (one piece when not streaming); raise ``LLMError`` on failure."""
+        raise NotImplementedError
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens in ``text``; without a tokenizer, a conservative 3 characters per token."""
+        return math.ceil(len(text) / 3)
+
+    # --- shared ---------------------------------------------------------------------------
+    def messages(
+        self, question: str, evidence: list[Evidence]
+    ) -> tuple[list[dict[str, str]], list[EvidenceLine], bool]:
+        """The chat messages, the evidence lines they show, and whether evidence was trimmed."""
+        s = self.settings
+        values = {"cannot_answer": CANNOT_ANSWER, "max_sentences": s.max_answer_sentences}
+        system = self.prompts.system.render(question=question, evidence="", **values)
+        empty_user = self.prompts.user.render(question=question, evidence="", **values)
+        budget = (
+            s.llm_context_tokens
+            - s.llm_max_tokens
+            - self.count_tokens(system)
+            - self.count_tokens(empty_user)
+            - TEMPLATE_MARGIN
+        )
+        lines, trimmed = fit_evidence(number_evidence(evidence), budget, self.count_tokens)
+        user = self.prompts.user.render(
+            question=question, evidence=render_evidence(lines), **values
+        )
+        msgs = [{"role": "system", "content": system}, {"role": "user", "content": user}]
+        return msgs, lines, trimmed
+
+    def _prepare(self, question: str, evidence: list[Evidence]):
+        q = analyse(question).text.strip()
+        if not q:
+            return Draft(CANNOT_ANSWER, [], True, "no question left after removing instructions")
+        msgs, lines, trimmed = self.messages(q, evidence)
+        if not evidence:
+            return Draft(CANNOT_ANSWER, [], True, "no evidence was retrieved")
+        if not lines:  # not the model's refusal: fall back, and say why
+            return Draft(
+                "",
+                [],
+                False,
+                f"{self.name}: the prompt alone fills the context window "
+                f"({self.settings.llm_context_tokens} tokens); raise "
+                "ASSISTANT_LLM_CONTEXT_TOKENS",
+            )
+        return msgs, lines, trimmed
+
+    def _addresses(self, question: str, evidence: list[Evidence], ctx: Context, d: Draft) -> bool:
+        """Whether some cited line covers the question's key terms the way the no-model
+        answerer requires of its own quotes (every name and number of the question in the line
+        or its context, and ``min_support`` of the weighted terms). A model can cite real lines
+        that do not answer; this keeps such answers from replacing a better one."""
+        from .extractive import score_units
+
+        units = score_units(analyse(question), evidence, ctx.lookup, ctx.idf)
+        covering = {
+            (u.source, u.line)
+            for u in units
+            if not u.missing_key and u.type_ok and u.coverage >= self.settings.min_support
+        }
+        return any(
+            (c.source, n) in covering
+            for c in d.citations
+            for n in range(c.start_line, c.end_line + 1)
+        )
+
+    def draft(self, question: str, evidence: list[Evidence], ctx: Context) -> Draft:
+        *_, d = self._run(question, evidence, ctx, stream=False)
+        return d
+
+    def stream(self, question: str, evidence: list[Evidence], ctx: Context) -> Iterator[str]:
+        self._last_draft = None
+        for piece in self._run(question, evidence, ctx, stream=True):
+            if isinstance(piece, Draft):
+                self._last_draft = piece
+            else:
+                yield piece
+
+    def _run(
+        self, question: str, evidence: list[Evidence], ctx: Context, stream: bool
+    ) -> Iterator[str | Draft]:
+        prepared = self._prepare(question, evidence)
+        if isinstance(prepared, Draft):
+            yield prepared
+            return
+        msgs, lines, trimmed = prepared
+        self.last_raw = ""
+        pieces: list[str] = []
+        limit = self.settings.llm_timeout * (1 + self.settings.llm_max_retries)
+        deadline = time.monotonic() + limit
+        reply = self.chat(msgs, stream)
+        try:
+            for piece in reply:
+                pieces.append(piece)
+                if stream:
+                    yield piece
+                if time.monotonic() > deadline:
+                    raise LLMError(f"no complete answer within {limit:.0f} s")
+        except LLMError as e:
+            yield Draft("", [], False, f"{self.name}: {e}")
+            return
+        except Exception as e:  # noqa: BLE001 - a model failure must never reach the user raw
+            yield Draft("", [], False, f"{self.name}: unexpected {type(e).__name__}: {e}")
+            return
+        finally:
+            reply.close()
+        self.last_raw = "".join(pieces)  # what the model wrote, before any checking
+        d = to_draft(self.last_raw, lines, ctx.lookup)
+        if d.citations and not self._addresses(question, evidence, ctx, d):
+            d = Draft("", [], False, "the model's answer cites no line that covers the question")
+        if trimmed:
+            d.note = "; ".join(x for x in (d.note, "evidence trimmed to fit the context") if x)
+        yield d

@@ -1,0 +1,179 @@
+"""The ``openai`` backend: any OpenAI-compatible chat endpoint (OpenAI, Ollama, vLLM, llama.cpp).
+
+Owns: the client (``OPENAI_API_KEY``, ``OPENAI_BASE_URL``; model ``ASSISTANT_LLM_MODEL``), one chat
+request per answer, plain or streamed, at temperature 0; bounded retries with exponential backoff
+(``llm_max_retries``; on connection errors, timeouts, 429 and 5xx; a server's Retry-After is obeyed
+up to ``MAX_BACKOFF`` seconds), a time limit per request (``llm_timeout``), and turning every
+failure into an ``LLMError`` whose message a user can act on. A stream that breaks after it began
+is not retried: the pipeline falls back instead. Does not own: prompts, evidence or what the reply
+becomes (``backends.llm``).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from ..answer import BackendError, register
+from .llm import ChatBackend, LLMError
+
+INITIAL_BACKOFF = 0.5  # seconds before the first retry; doubles each time
+MAX_BACKOFF = 8.0  # no wait between two tries is longer, whatever the server asks
+
+
+def _is_transport_error(e: Exception) -> bool:
+    """An HTTP-library error (httpx, httpx2, httpcore) raised while reading a broken reply."""
+    return any(
+        c.__module__.split(".")[0] in ("httpx", "httpx2", "httpcore") for c in type(e).__mro__
+    )
+
+
+@register("openai")
+class OpenAIBackend(ChatBackend):
+    """Chat completions from an OpenAI-compatible server, verified like every other backend."""
+
+    def __init__(self, settings, client: Any = None) -> None:
+        super().__init__(settings)
+        key = os.environ.get("OPENAI_API_KEY", "")
+        base = os.environ.get("OPENAI_BASE_URL", "").strip()
+        self.base_url = (base or "https://api.openai.com/v1").rstrip("/")
+        if client is None:
+            if not key and not base:
+                raise BackendError(
+                    "the openai backend needs OPENAI_API_KEY (for OpenAI) or OPENAI_BASE_URL "
+                    "(for a compatible server: llama.cpp, Ollama, vLLM), and ASSISTANT_LLM_MODEL"
+                )
+            import openai
+
+            client = openai.OpenAI(
+                api_key=key or "not-needed",  # local servers accept any key
+                base_url=self.base_url,
+                timeout=settings.llm_timeout,
+                max_retries=0,  # retries are ours: bounded, and visible in the messages
+            )
+        self.client = client
+        self.model = settings.llm_model
+        self.sleep: Callable[[float], None] = time.sleep
+
+    # ------------------------------------------------------------------------- requests
+    def _backoff(self, e: Exception, attempt: int) -> float:
+        wait = INITIAL_BACKOFF * 2**attempt
+        headers = getattr(getattr(e, "response", None), "headers", None) or {}
+        try:
+            if "retry-after-ms" in headers:
+                wait = float(headers["retry-after-ms"]) / 1000
+            elif "retry-after" in headers:
+                wait = float(headers["retry-after"])
+        except ValueError:
+            pass
+        return max(0.0, min(wait, MAX_BACKOFF))
+
+    def _create(self, **request: Any) -> Any:
+        """``chat.completions.create`` with bounded retries on transient failures."""
+        import openai
+
+        retryable = (openai.APIConnectionError, openai.RateLimitError, openai.InternalServerError)
+        retries = self.settings.llm_max_retries
+        for attempt in range(retries + 1):
+            try:
+                return self.client.chat.completions.create(**request)
+            except openai.APIStatusError as e:
+                if attempt == retries or not (isinstance(e, retryable) or e.status_code >= 500):
+                    raise
+                self.sleep(self._backoff(e, attempt))
+            except retryable as e:  # connection errors and timeouts
+                if attempt == retries:
+                    raise
+                self.sleep(self._backoff(e, attempt))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def chat(self, messages: list[dict[str, str]], stream: bool) -> Iterator[str]:
+        import openai
+
+        request = dict(
+            model=self.model,
+            messages=messages,
+            temperature=0,
+            seed=0,
+            max_tokens=self.settings.llm_max_tokens,
+        )
+        started = False  # a reply began: a failure now is a broken answer, not a failed request
+        try:
+            if not stream:
+                yield _content(self._create(**request))
+                return
+            finished = False
+            chunks = self._create(**request, stream=True)
+            started = True
+            for chunk in chunks:
+                choices = getattr(chunk, "choices", None)
+                if choices is None:
+                    raise LLMError(f"malformed stream chunk from {self.base_url}")
+                if choices and choices[0].delta is not None and choices[0].delta.content:
+                    yield choices[0].delta.content
+                finished = finished or bool(choices and choices[0].finish_reason)
+            if not finished:  # the connection closed before the server said it was done
+                raise LLMError(f"the stream from {self.base_url} ended before the answer did")
+        except openai.OpenAIError as e:
+            if started and isinstance(e, openai.APIConnectionError):
+                cause = e.__cause__ or e.__context__ or e
+                raise LLMError(
+                    f"the connection to {self.base_url} broke in the middle of the answer: {cause}"
+                ) from e
+            raise LLMError(self.describe(e)) from e
+        except (ValueError, KeyError, TypeError, AttributeError) as e:
+            raise LLMError(f"malformed reply from {self.base_url}: {e}") from e
+        except Exception as e:  # noqa: BLE001 - only transport errors are expected here
+            if _is_transport_error(e):
+                raise LLMError(
+                    f"the connection to {self.base_url} broke in the middle of the answer: "
+                    f"{e or type(e).__name__}"
+                ) from e
+            raise
+
+    def describe(self, e: Exception) -> str:
+        """A message for the user: what failed, and what to check."""
+        import openai
+
+        url, retries = self.base_url, self.settings.llm_max_retries
+        after = f" (tried {retries + 1} times)" if retries else ""
+        if isinstance(e, openai.APITimeoutError):
+            return f"no reply from {url} within {self.settings.llm_timeout:g} s{after}"
+        if isinstance(e, openai.APIConnectionError):
+            cause = e.__cause__ or e.__context__
+            why = f": {cause}" if cause is not None and str(cause) else ""
+            return f"cannot reach {url}{after}{why}"
+        if isinstance(e, openai.AuthenticationError):
+            return f"{url} refused the API key (401); check OPENAI_API_KEY"
+        if isinstance(e, openai.PermissionDeniedError):
+            return f"{url} denied access (403); check OPENAI_API_KEY and the model's permissions"
+        if isinstance(e, openai.RateLimitError):
+            return f"rate limited by {url} (429){after}; try again later"
+        if isinstance(e, openai.NotFoundError):
+            return f"{url} does not know model {self.model!r} (404); check ASSISTANT_LLM_MODEL"
+        if isinstance(e, openai.BadRequestError):
+            msg = str(getattr(e, "message", e))
+            if any(w in msg.lower() for w in ("context", "too long", "token")):
+                return (
+                    "the prompt does not fit the model's context window; lower "
+                    f"ASSISTANT_LLM_CONTEXT_TOKENS ({msg[:160]})"
+                )
+            return f"the server rejected the request (400): {msg[:200]}"
+        if isinstance(e, openai.APIStatusError):
+            return f"server error {e.status_code} from {url}{after}"
+        if isinstance(e, openai.APIResponseValidationError):
+            return f"malformed reply from {url}"
+        return f"{type(e).__name__}: {e}"
+
+
+def _content(reply: Any) -> str:
+    """The text of a non-streamed reply; ``LLMError`` when it is not the expected shape."""
+    try:
+        text = reply.choices[0].message.content
+    except (AttributeError, IndexError, TypeError) as e:
+        raise LLMError("malformed reply: no choices[0].message.content") from e
+    if text is not None and not isinstance(text, str):
+        raise LLMError("malformed reply: the message content is not text")
+    return text or ""

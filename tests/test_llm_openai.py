@@ -1,0 +1,323 @@
+"""The ``openai`` backend against a scripted OpenAI-compatible server on 127.0.0.1.
+
+The server replies from a queue: a normal answer, a stream, 401, 429, 500, garbage, a stream cut in
+the middle, a reply that never comes. Every fault must give a clear note and a verified fallback,
+never a traceback and never a hang. The real llama.cpp server is in ``test_real_server.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from click.testing import CliRunner
+
+from assistant.answer import BackendError, resolve_backend_name
+from assistant.backends.openai_backend import OpenAIBackend
+from assistant.cli import main
+from assistant.verify import check_citation
+
+NZ_Q = "How much did New Zealand commit to regional programmes in climate resilience?"
+
+
+def completion(text: str) -> dict:
+    return {
+        "id": "x",
+        "object": "chat.completion",
+        "created": 0,
+        "model": "m",
+        "choices": [
+            {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}
+        ],
+    }
+
+
+def chunk(text: str, finish: str | None = None) -> bytes:
+    body = {
+        "id": "x",
+        "object": "chat.completion.chunk",
+        "created": 0,
+        "model": "m",
+        "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": finish}],
+    }
+    return f"data: {json.dumps(body)}\n\n".encode()
+
+
+class Scripted:
+    """A loopback HTTP server answering /v1/chat/completions from a queue of steps."""
+
+    def __init__(self) -> None:
+        self.steps: list[tuple] = []
+        self.requests: list[dict] = []
+        self.release = threading.Event()  # lets a "hang" step finish when the test ends
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *a):  # quiet
+                pass
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("content-length", 0)))
+                outer.requests.append(json.loads(body or b"{}"))
+                kind, *args = outer.steps.pop(0) if outer.steps else ("status", 500, {})
+                if kind == "json":
+                    self._send(200, json.dumps(args[0]).encode(), "application/json")
+                elif kind == "status":
+                    status, headers = args
+                    self.send_response(status)
+                    for k, v in headers.items():
+                        self.send_header(k, v)
+                    err = json.dumps({"error": {"message": f"status {status}", "type": "x"}})
+                    self.send_header("content-type", "application/json")
+                    self.send_header("content-length", str(len(err)))
+                    self.end_headers()
+                    self.wfile.write(err.encode())
+                elif kind == "raw":
+                    self._send(200, args[0], "application/json")
+                elif kind in ("stream", "cut"):
+                    self.send_response(200)
+                    self.send_header("content-type", "text/event-stream")
+                    self.end_headers()
+                    for piece in args[0]:
+                        self.wfile.write(chunk(piece))
+                        self.wfile.flush()
+                    if kind == "stream":
+                        self.wfile.write(chunk("", "stop") + b"data: [DONE]\n\n")
+                    else:  # the server dies mid-answer: the socket closes, no [DONE]
+                        self.wfile.flush()
+                        self.connection.shutdown(socket.SHUT_RDWR)
+                    self.close_connection = True
+                elif kind == "hang":
+                    outer.release.wait(30)
+
+            def _send(self, status, data, ctype):
+                self.send_response(status)
+                self.send_header("content-type", ctype)
+                self.send_header("content-length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.release.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def server(monkeypatch):
+    s = Scripted()
+    monkeypatch.setenv("OPENAI_BASE_URL", s.url)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def assistant(hash_assistant):
+    hash_assistant.settings = hash_assistant.settings.model_copy(
+        update={
+            "backend": "openai",
+            "llm_model": "test-model",
+            "llm_timeout": 2.0,
+            "llm_max_retries": 2,
+        }
+    )
+    return hash_assistant
+
+
+@pytest.fixture
+def no_wait(assistant):
+    """The backend's backoff sleeps are recorded instead of slept."""
+    slept: list[float] = []
+    be = assistant.backend("openai")
+    be.sleep = slept.append
+    return slept
+
+
+def nz_line_number(request: dict) -> int:
+    user = request["messages"][-1]["content"]
+    return next(
+        int(n)
+        for n, text in (
+            line[1:].split("] ", 1) for line in user.splitlines() if line.startswith("[")
+        )
+        if "329 million NZD" in text
+    )
+
+
+def verified(a, ans) -> bool:
+    return all(check_citation(c, a.lookup(c.source)) is None for c in ans.citations)
+
+
+# ------------------------------------------------------------------------------ happy paths
+def test_plain_answer_is_sent_and_verified(server, assistant, no_wait):
+    a = assistant
+    server.steps = [("json", completion("x"))]  # first ask: learn the number of the NZ line
+    a.ask(NZ_Q)
+    n = nz_line_number(server.requests[0])
+    server.steps = [("json", completion(f"NZ committed over 329 million NZD [{n}]."))]
+    ans = a.ask(NZ_Q)
+    req = server.requests[-1]
+    assert req["model"] == "test-model" and req["temperature"] == 0 and not req.get("stream")
+    assert req["messages"][0]["role"] == "system" and "[" in req["messages"][1]["content"]
+    assert ans.path == "kept" and ans.backend == "openai" and verified(a, ans)
+    assert [c.start_line for c in ans.citations] == [11]
+
+
+def test_streamed_answer_matches_plain(server, assistant, no_wait):
+    a = assistant
+    server.steps = [("json", completion("x"))]
+    a.ask(NZ_Q)
+    n = nz_line_number(server.requests[0])
+    text = f"NZ committed over 329 million NZD [{n}]."
+    server.steps = [
+        ("json", completion(text)),
+        ("stream", ["NZ committed ", "over 329 ", f"million NZD [{n}]."]),
+    ]
+    plain = a.ask(NZ_Q)
+    out = list(a.stream(NZ_Q))
+    assert server.requests[-1]["stream"] is True
+    assert out[:3] == ["NZ committed ", "over 329 ", f"million NZD [{n}]."]
+    assert out[-1].to_dict() == plain.to_dict() and plain.path == "kept"
+
+
+# ------------------------------------------------------------------------------ faults
+@pytest.mark.parametrize(
+    "steps,calls,note",
+    [
+        ([("status", 401, {})], 1, "refused the API key (401); check OPENAI_API_KEY"),
+        ([("status", 429, {"retry-after": "30"})] * 3, 3, "rate limited"),
+        ([("status", 500, {})] * 3, 3, "server error 500"),
+        ([("status", 404, {})], 1, "check ASSISTANT_LLM_MODEL"),
+        ([("status", 400, {})], 1, "rejected the request (400)"),
+        ([("raw", b"this is not json")], 1, "malformed"),
+        ([("json", {"choices": []})], 1, "malformed"),
+        ([("json", {"unexpected": True})], 1, "malformed"),
+    ],
+)
+def test_fault_gives_note_and_verified_fallback(server, assistant, no_wait, steps, calls, note):
+    server.steps = list(steps)
+    ans = assistant.ask(NZ_Q)
+    assert len(server.requests) == calls
+    assert note in ans.note
+    assert ans.path == "fallback" and "329 million" in ans.text and verified(assistant, ans)
+
+
+def test_429_is_retried_with_bounded_backoff_then_succeeds(server, assistant, no_wait):
+    server.steps = [
+        ("status", 429, {"retry-after": "600"}),
+        ("status", 429, {}),
+        ("json", completion("The documents do not contain an answer.")),
+    ]
+    ans = assistant.ask(NZ_Q)
+    assert len(server.requests) == 3 and "the model said the evidence does not" in ans.note
+    assert no_wait == [8.0, 1.0]  # Retry-After obeyed up to the cap, then exponential backoff
+
+
+def test_timeout_is_bounded_and_reported(server, assistant):
+    assistant.settings = assistant.settings.model_copy(
+        update={"llm_timeout": 0.3, "llm_max_retries": 0}
+    )
+    server.steps = [("hang",)]
+    ans = assistant.ask(NZ_Q)
+    assert "no reply from" in ans.note and "within 0.3 s" in ans.note
+    assert ans.path == "fallback" and verified(assistant, ans)
+
+
+def test_server_dying_mid_stream_gives_a_verified_fallback(server, assistant, no_wait):
+    server.steps = [("cut", ["New Zealand ", "committed "])]
+    out = list(assistant.stream(NZ_Q))
+    assert out[:2] == ["New Zealand ", "committed "]
+    ans = out[-1]
+    assert ans.path == "fallback" and "329 million" in ans.text and verified(assistant, ans)
+    assert "openai: the stream from" in ans.note and "ended before the answer did" in ans.note
+
+
+def test_unreachable_server(monkeypatch, assistant):
+    with socket.socket() as s:  # a port that nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv("OPENAI_BASE_URL", f"http://127.0.0.1:{port}/v1")
+    assistant._backends.clear()
+    be = assistant.backend("openai")
+    slept = []
+    be.sleep = slept.append
+    ans = assistant.ask(NZ_Q)
+    assert f"cannot reach http://127.0.0.1:{port}/v1 (tried 3 times)" in ans.note
+    assert slept == [0.5, 1.0]
+    assert ans.path == "fallback" and verified(assistant, ans)
+
+
+def test_cli_prints_a_note_and_the_fallback(server, corpus, tmp_path):
+    server.steps = [("status", 401, {})]
+    res = CliRunner().invoke(
+        main,
+        [
+            "ask",
+            NZ_Q,
+            "--backend",
+            "openai",
+            "--corpus",
+            str(corpus),
+            "--index-dir",
+            str(tmp_path / "i"),
+        ],
+        env={"ASSISTANT_EMBEDDING_MODEL": "hash"},
+    )
+    assert res.exit_code == 0, res.output
+    assert "note: openai:" in res.stderr and "401" in res.stderr
+    assert "329 million" in res.stdout and "Traceback" not in res.output
+
+
+# ------------------------------------------------------------------------------ configuration
+def test_openai_without_key_or_url_is_a_clear_error(hash_assistant):
+    with pytest.raises(BackendError, match="OPENAI_API_KEY.*OPENAI_BASE_URL"):
+        OpenAIBackend(hash_assistant.settings)
+
+
+def test_cli_openai_without_configuration_exits_cleanly(corpus, tmp_path):
+    res = CliRunner().invoke(
+        main,
+        [
+            "ask",
+            NZ_Q,
+            "--backend",
+            "openai",
+            "--corpus",
+            str(corpus),
+            "--index-dir",
+            str(tmp_path / "i"),
+        ],
+        env={"ASSISTANT_EMBEDDING_MODEL": "hash"},
+    )
+    assert res.exit_code == 4 and "error: the openai backend needs" in res.stderr
+    assert "Traceback" not in res.output
+
+
+@pytest.mark.parametrize(
+    "env,expected",
+    [
+        ({}, "extractive"),
+        ({"OPENAI_API_KEY": "k"}, "openai"),
+        ({"OPENAI_BASE_URL": "http://127.0.0.1:1/v1"}, "openai"),
+        ({"OPENAI_API_KEY": ""}, "extractive"),
+    ],
+)
+def test_auto_selects_openai_only_when_configured(env, expected):
+    assert resolve_backend_name("auto", env) == expected
+
+
+def test_model_name_comes_from_assistant_llm_model(monkeypatch, server, hash_assistant):
+    from assistant.settings import Settings
+
+    monkeypatch.setenv("ASSISTANT_LLM_MODEL", "qwen2.5:0.5b")
+    be = OpenAIBackend(Settings())
+    assert be.model == "qwen2.5:0.5b" and be.base_url == server.url
