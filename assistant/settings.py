@@ -58,7 +58,7 @@ class Settings(BaseSettings):
         "else the best offline one), 'extractive' (no model), 'local', 'openai'.",
     )
     min_support: float = Field(
-        default=0.5,
+        default=0.45,
         ge=0,
         le=1,
         description="Share of the question's weighted key terms that evidence must cover; "
