@@ -8,6 +8,7 @@ time limit. Needs no network. Does not own: prompts or what the reply becomes (`
 
 from __future__ import annotations
 
+import atexit
 import importlib.util
 import os
 import threading
@@ -52,7 +53,19 @@ def load_model(path: Path, n_ctx: int) -> tuple[Any, threading.Lock]:
             except (ValueError, RuntimeError, OSError) as e:
                 raise BackendError(f"cannot load the GGUF model {path}: {e}") from e
             _MODELS[key] = (model, threading.Lock())
+            if len(_MODELS) == 1:
+                atexit.register(_close_models)
         return _MODELS[key]
+
+
+def _close_models() -> None:
+    """Free models before interpreter shutdown (llama.cpp's __del__ fails once modules are gone)."""
+    for model, _ in list(_MODELS.values()):
+        try:
+            model.close()
+        except Exception:  # noqa: BLE001 - best effort at exit
+            pass
+    _MODELS.clear()
 
 
 @register("local")
