@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import chromadb  # noqa: F401  (import the package first: its submodules import each other)
 from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
 
 from .embeddings import Embedder, get_embedder

@@ -6,9 +6,10 @@ Owns: numbering the evidence lines the model sees (``[1]``, ``[2]``... each one 
 ``[file:line]`` markers with quotes taken from the real lines, markers to lines it was not shown are
 removed, a quote it invented loses its citation, sentences that echo instructions lose theirs. An
 answer whose cited lines do not cover the question, and the fixed refusal phrase, leave the choice
-to the no-model answerer (which refuses unless the evidence covers the question). ``ChatBackend`` also turns every failure of the model
-(unreachable, timeout, 401, 429, garbage) into a ``Draft`` with a ``note`` saying what went wrong,
-so the pipeline falls back instead of crashing. Subclasses only implement ``chat``.
+to the no-model answerer (which refuses unless the evidence covers the question). ``ChatBackend``
+also turns every failure of the model (unreachable, timeout, 401, 429, garbage) into a ``Draft``
+with a ``note`` saying what went wrong, so the pipeline falls back instead of crashing. Subclasses
+only implement ``chat``.
 
 Design compromise: nothing here trusts the model. Whatever ``to_draft`` keeps still goes through the
 shared verifier (``verify.verify_answer``); a sentence without a citation that verifies is removed
