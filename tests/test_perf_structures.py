@@ -132,6 +132,23 @@ def test_embedding_batches_cover_every_text_within_the_budget(seed: int) -> None
         assert len(b) == 1 or len(b) * lens[b[-1]] ** 2 <= ATTENTION_BUDGET
 
 
+def test_embedding_batches_pad_no_more_than_fixed_size_batches() -> None:
+    from assistant.embeddings import _batch_cost
+
+    rng = random.Random(11)
+    lens = sorted(rng.choice([2, 5, 9, 14, 30, 60, 90, 128, 200, 256]) for _ in range(500))
+    order = list(range(len(lens)))
+    chosen = sum(_batch_cost(len(b), lens[b[-1]]) for b in _batches(order, lens, 32))
+    fixed, i = 0.0, 0
+    while i < len(order):  # 32 at a time, fewer where the attention budget says so
+        n = 1
+        while i + n < len(order) and n < 32 and (n + 1) * lens[i + n] ** 2 <= ATTENTION_BUDGET:
+            n += 1
+        fixed += _batch_cost(n, lens[i + n - 1])
+        i += n
+    assert chosen <= fixed
+
+
 def test_opening_a_collection_from_its_config_loads_no_model() -> None:
     from assistant.chroma_ef import LocalEmbeddingFunction
 
