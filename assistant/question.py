@@ -9,9 +9,10 @@ Does not own: retrieval or scoring evidence.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from .lexical import STOPWORDS, stem
+from .aliases import phrase_synonyms, synonym_keys
+from .lexical import STOPWORDS, analyze, stem
 from .normalize import fold, normalize, tokens
 
 _INJECTION = re.compile(
@@ -51,8 +52,8 @@ def strip_injection(question: str) -> tuple[str, bool]:
     return " ".join(kept).strip(), found
 
 
-NUMBER, QUANTITY, DATE, YEAR, WHEN, PERSON, PLACE, OTHER = (
-    "number", "quantity", "date", "year", "when", "person", "place", "other"
+NUMBER, QUANTITY, ORDINAL, DATE, YEAR, WHEN, PERSON, VENUE, PLACE, OTHER = (
+    "number", "quantity", "ordinal", "date", "year", "when", "person", "venue", "place", "other"
 )
 
 _TYPE_RULES = [
@@ -62,11 +63,14 @@ _TYPE_RULES = [
                 r"price|percentage|share|proportion|figure|budget|volume|size|turnover|population|"
                 r"area|length|rate|gdp|revenue)\b"), QUANTITY),
     (re.compile(r"\b(how (many|long|old)|what number)\b"), NUMBER),
-    (re.compile(r"\b(what|which|on what) (date|day)\b"), DATE),
-    (re.compile(r"\b(what|which|in what) year\b"), YEAR),
-    (re.compile(r"\b(when|what month|which month|since when|what time)\b"), WHEN),
+    (re.compile(r"\b(which|what) (edition|session|anniversary|iteration|round|instal?lment|"
+                r"meeting number|ordinal)\b"), ORDINAL),
+    (re.compile(r"\b(what|which|on what) (dates?|days?)\b"), DATE),
+    (re.compile(r"\b(what|which|in what) (years?|period|time ?frame)\b"), YEAR),
+    (re.compile(r"^(when|since when)\b|\b(what|which) (month|time)\b"), WHEN),
     (re.compile(r"^\s*(who|whom|whose)\b|\b(which|what) (person|official|minister|leader|"
                 r"ambassador|president|prime minister|diplomat|secretary|envoy)\b"), PERSON),
+    (re.compile(r"\b(which|what|in what|in which) (city|town|venue)\b"), VENUE),
     (re.compile(r"^\s*where\b|\b(which|what|in what) (city|country|place|venue|location|nation)\b"), PLACE),
 ]
 
@@ -89,15 +93,66 @@ class Term:
     text: str  # analysed (normalised, stemmed) form
     kind: str  # entity | number | filler | plain
     acronym: str = ""  # for words of a capitalised phrase: its initials ("united kingdom" -> "uk")
+    phrase: int = -1  # which capitalised phrase of the question the word belongs to (-1: none)
+    last: bool = False  # the word ends its phrase ("Curie" in "Marie Curie")
+    # Other ways to say it, each a run of analysed words ("envoy" -> ("ambassador",)).
+    alts: tuple[tuple[str, ...], ...] = ()
 
 
 _FOCUS = re.compile(r"^\W*what (?:is|was|are|were) the (\w+) of\b", re.IGNORECASE)
+# Offices specific enough that a line naming someone else's office does not answer the question
+# (not "official" or "leader": a line rarely repeats those words next to the person's name).
+_ROLE_WORDS = (
+    "minister|ambassador|president|diplomat|secretary|envoy|chairman|chairwoman|chairperson|"
+    "director|spokesperson|spokesman|spokeswoman|governor|mayor|ceo|premier|king|queen|consul|"
+    "commander|general"
+)
+# Words that make a different office of the same title: a prime minister is not a foreign minister.
+_ROLE_KINDS = "prime|foreign|finance|defence|defense|trade|interior|justice|education|health|home"
+_ROLE = re.compile(
+    rf"^\W*(?:who|whom)\s+(?:is|was|are|were|serves as|served as)\s+(?:the\s+|a\s+|an\s+)?"
+    rf"(?:[\w'’-]+(?:'s|’s)\s+)?(?:[\w-]+\s+){{0,3}}?(?:({_ROLE_KINDS})\s+)?({_ROLE_WORDS})\b"
+    rf"|\b(?:which|what)\s+(?:({_ROLE_KINDS})\s+)?({_ROLE_WORDS})\b",
+    re.IGNORECASE,
+)
 
 
 def focus(text: str) -> str | None:
     """The attribute asked about in "what is the X of Y?" (analysed), if the question has one."""
     m = _FOCUS.search(text)
     return stem(normalize(m.group(1))) if m else None
+
+
+_RELATION = re.compile(
+    r"^\W*who\s+(?!(?:is|was|are|were|did|does|do|has|have|had|will|would|can|could|should|"
+    r"may|might|must)\b)([^\W\d_]+)"
+)
+
+
+def relation(text: str) -> str | None:
+    """The verb of "Who chaired X?" (analysed): what the person asked for did."""
+    m = _RELATION.search(normalize(text))
+    return stem(m.group(1)) if m else None
+
+
+# Verbs that only report speech: "Who said X?" is answered by "X, Son stressed".
+SPEECH = frozenset(
+    stem(w) for w in """say said says state stated stress stressed note noted add added emphasise
+    emphasised emphasize emphasized affirm affirmed tell told announce announced assert asserted
+    reaffirm reaffirmed express expressed underline underlined highlight highlighted remark
+    remarked comment commented speak spoke describe described""".split()
+)
+
+
+def role(text: str) -> tuple[str, ...]:
+    """The office a who-question asks the holder of, as analysed words ("Who is Japan's envoy
+    to the UN?" -> (envoy,); "Who is the prime minister?" -> (prime, minister)); () when the
+    question names no office."""
+    m = _ROLE.search(normalize(text))
+    if not m:
+        return ()
+    kind, title = (m.group(1), m.group(2)) if m.group(2) else (m.group(3), m.group(4))
+    return tuple(stem(w) for w in (kind, title) if w)
 
 
 @dataclass(frozen=True)
@@ -122,6 +177,9 @@ def answer_type(text: str) -> str:
     m = _WH.search(low)
     if not m:
         return OTHER
+    if re.match(r"\W*where (is|was|will|were|are)\b.*\b(held|hosted|located|take place|took place)\b",
+                low[m.start():]):
+        return VENUE
     window = low[m.start() : m.start() + 40]
     for rx, kind in _TYPE_RULES:
         if rx.search(window):
@@ -132,10 +190,12 @@ def answer_type(text: str) -> str:
 _WORD = re.compile(r"[^\W_]+(?:['’.][^\W_]+)*")
 
 
-def _phrases(words: list[str]) -> dict[int, str]:
-    """Word index -> initials of the capitalised phrase (2+ words) it belongs to."""
-    out: dict[int, str] = {}
+def _phrases(words: list[str]) -> dict[int, tuple[str, int, bool]]:
+    """Word index -> (initials of the capitalised phrase (2+ words) it belongs to, the phrase's
+    number, whether the word ends the phrase)."""
+    out: dict[int, tuple[str, int, bool]] = {}
     run: list[int] = []
+    count = 0
     for i, w in enumerate(words + [""]):
         if w[:1].isupper() and not (i == 0 and w.lower() in _COMMON_INITIALS):
             run.append(i)
@@ -143,7 +203,8 @@ def _phrases(words: list[str]) -> dict[int, str]:
         if len(run) >= 2:
             initials = "".join(fold(words[j])[0] for j in run)
             for j in run:
-                out[j] = initials
+                out[j] = (initials, count, j == run[-1])
+            count += 1
         run = []
     return out
 
@@ -179,7 +240,8 @@ def key_terms(text: str) -> tuple[Term, ...]:
                 kind = "plain"
             if tok in MONTHS and kind == "entity" and i > 0:
                 kind = "plain"
-            out[st] = Term(st, kind, acronyms.get(i, ""))
+            initials, phrase, last = acronyms.get(i, ("", -1, False))
+            out[st] = Term(st, kind, initials, phrase, last)
     return tuple(out.values())
 
 
@@ -190,6 +252,47 @@ _COMMON_INITIALS = frozenset(
 )
 
 
+_WH_WORD = r"(?:what|which|when|where|who|whom|whose|how)"
+_DOUBLE_WH = re.compile(rf"^\W*({_WH_WORD})\s+and\s+({_WH_WORD})\b(.*)$", re.IGNORECASE | re.DOTALL)
+_AND_WH = re.compile(
+    rf"^(.*?\w.*?),?\s+and\s+((?:(?:in|on|at|for|by|from|since|until|to)\s+)?{_WH_WORD}\b.*)$",
+    re.IGNORECASE | re.DOTALL,
+)
+_LEADING_WH = re.compile(rf"^\W*(?:(?:in|on|at|for|by|from)\s+)?{_WH_WORD}(?:\s+\w+)?\s+", re.IGNORECASE)
+
+
+def split_question(text: str) -> list[str]:
+    """A compound question as its parts, each answerable on its own; ``[text]`` when it is not
+    compound. "Where and when was X held?" -> "Where was X held?", "When was X held?";
+    "Who hosted X, and on what date?" -> "Who hosted X", "on what date ... hosted X"."""
+    m = _DOUBLE_WH.match(text)
+    if m:
+        return [f"{m.group(1)}{m.group(3)}", f"{m.group(2)}{m.group(3)}"]
+    m = _AND_WH.match(text)
+    if not m or not _WH.search(normalize(m.group(1))):
+        return [text]
+    first, second = m.group(1).strip(), m.group(2).strip()
+    # The second part leans on the first for its subject: give it the first part's words.
+    context = _LEADING_WH.sub("", first, count=1)
+    return [first, f"{second.rstrip('?').strip()} {context}"]
+
+
+def with_synonyms(terms: tuple[Term, ...], text: str) -> tuple[Term, ...]:
+    """``terms`` with their synonyms filled in (numbers have none)."""
+    phrases = phrase_synonyms(analyze(text))
+    out = []
+    for t in terms:
+        if t.kind == "number":
+            out.append(t)
+            continue
+        alts = {(w,) for w in synonym_keys(t.text)}
+        for words, others in phrases:
+            if t.text in words:
+                alts.update(others)
+        out.append(replace(t, alts=tuple(sorted(alts))) if alts else t)
+    return tuple(out)
+
+
 def analyse(question: str) -> Question:
     text, injected = strip_injection(question)
-    return Question(question, text, injected, answer_type(text), key_terms(text))
+    return Question(question, text, injected, answer_type(text), with_synonyms(key_terms(text), text))

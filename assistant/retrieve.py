@@ -6,9 +6,11 @@ Owns: turning a query into ranked, line-addressed ``Evidence`` with scores, and 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .aliases import synonym_keys
 from .chunking import Chunk
 from .index import Index
 from .lexical import analyze
@@ -37,6 +39,14 @@ def rrf(rankings: list[list[str]], k: int = 60) -> dict[str, float]:
     return fused
 
 
+def expand(query: str, vocab: Mapping[str, int]) -> list[str]:
+    """The query's analysed words, plus, for each word the corpus never uses, its synonyms that
+    the corpus does use ("presided" -> "chair"). Known words are left alone."""
+    terms = analyze(query)
+    extra = [w for t in terms if t not in vocab for w in sorted(synonym_keys(t)) if w in vocab]
+    return terms + extra
+
+
 class Retriever:
     def __init__(self, index: Index) -> None:
         self.index = index
@@ -45,7 +55,7 @@ class Retriever:
         s = self.index.settings
         top_k = top_k or s.top_k
         lex, ids = self.index.lexical()
-        lexical_hits = [(ids[i], score) for i, score in lex.search(analyze(query), s.fetch_k)]
+        lexical_hits = [(ids[i], score) for i, score in lex.search(expand(query, lex.vocab), s.fetch_k)]
         qvec = self.index.embedder.embed([query])[0]
         dense_hits = self.index.dense_search(qvec, s.fetch_k)
         chunks = self.index.get_chunks(list({cid for cid, _ in dense_hits + lexical_hits}))

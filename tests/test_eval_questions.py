@@ -21,7 +21,14 @@ SEEDS = ROOT / "seeds"
 EVAL = ROOT / "tests" / "eval"
 OFFICIAL = EVAL / "questions.yaml"
 DEV = EVAL / "dev_questions.yaml"
-SETS = {"official": OFFICIAL, "dev": DEV}
+BLIND = EVAL / "blind"
+SETS = {
+    "official": OFFICIAL,
+    "dev": DEV,
+    "blind-tune": BLIND / "tune.yaml",
+    "blind-holdout1": BLIND / "holdout1.yaml",
+    "blind-holdout2": BLIND / "holdout2.yaml",
+}
 
 REQUIRED_KEYS = {"id", "question", "answerable", "facts", "support", "tags"}
 SUPPORT_RE = re.compile(r"^(?P<file>[^:/\\]+):(?P<start>\d+)(?:-(?P<end>\d+))?$")
@@ -29,6 +36,9 @@ SUPPORT_RE = re.compile(r"^(?P<file>[^:/\\]+):(?P<start>\d+)(?:-(?P<end>\d+))?$"
 ID_RE = {
     "official": (re.compile(r"^a\d{3}$"), re.compile(r"^u\d{3}$")),
     "dev": (re.compile(r"^d\d{3}$"), re.compile(r"^du\d{3}$")),
+    "blind-tune": (re.compile(r"^t\d{3}$"), re.compile(r"^tu\d{3}$")),
+    "blind-holdout1": (re.compile(r"^h\d{3}$"), re.compile(r"^hu\d{3}$")),
+    "blind-holdout2": (re.compile(r"^g\d{3}$"), re.compile(r"^gu\d{3}$")),
 }
 DIGEST_FROM_003 = ("003_7e1cebe2f3b09a14.txt", 14)
 
@@ -70,7 +80,7 @@ def cases(name: str):
     return [pytest.param(name, q, id=f"{name}-{q.get('id', i)}") for i, q in enumerate(questions(name))]
 
 
-ALL_CASES = cases("official") + cases("dev")
+ALL_CASES = [c for name in SETS for c in cases(name)]
 
 
 # ----------------------------------------------------------------------------- file-level

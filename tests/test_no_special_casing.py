@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 QUESTION_FILES = [
     ROOT / "tests" / "eval" / "questions.yaml",
     ROOT / "tests" / "eval" / "dev_questions.yaml",
+    *sorted((ROOT / "tests" / "eval" / "blind").glob("*.yaml")),
 ]
 WINDOW = 6
 

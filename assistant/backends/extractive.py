@@ -18,28 +18,64 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
+from functools import lru_cache
 
+from ..aliases import alias_keys
 from ..answer import CANNOT_ANSWER, Backend, Context, Draft, Lookup, register
 from ..chunking import sentences
 from ..citations import Citation
-from ..lexical import analyze
-from ..normalize import tokens
-from ..normalize import normalize
+from ..lexical import analyze, stem
+from ..normalize import normalize, tokens
 from ..question import (
-    DATE, MONTHS, NUMBER, PERSON, QUANTITY, WHEN, YEAR, Question, Term, addresses_assistant,
-    analyse, focus,
+    DATE,
+    MONTHS,
+    NUMBER,
+    ORDINAL,
+    PERSON,
+    QUANTITY,
+    SPEECH,
+    VENUE,
+    WHEN,
+    YEAR,
+    Question,
+    Term,
+    addresses_assistant,
+    analyse,
+    focus,
+    relation,
+    role,
+    split_question,
 )
 from ..retrieve import Evidence
 
 KIND_WEIGHT = {"entity": 1.5, "number": 1.5, "plain": 1.0, "filler": 0.25}
-OOV_WEIGHT = 0.2  # a plain word the corpus never uses says little about which line answers
+OOV_WEIGHT = 0.2
+UNKNOWN_MAX = 0.5  # refuse when this share of the question's content words is foreign to the corpus  # a plain word the corpus never uses says little about which line answers
 LINE_CREDIT = 0.6  # term found elsewhere on the sentence's line
 CONTEXT_CREDIT = 0.4  # term found in the title or the lines around it
 CONTEXT_LINES = 3
 NEAR_BEST = 0.9  # a quoted unit must cover this share of what the best-covering unit covers
 EXTRA_MIN = 0.75  # further sentences must cover this share of the first one
 
+# Words of a name that change what it names ("North Korea" is not "Korea").
+_QUALIFIERS = frozenset(
+    "north south east west central northern southern eastern western upper lower new old".split()
+)
+# Short forms that stand for an office in news text ("FM Winston Peters").
+# Titles name an office, not the person: "the Vietnamese Deputy PM" is "Son" two lines later.
+_TITLE_STEMS = frozenset(
+    stem(w) for w in "deputy pm fm dpm prime minister vice mr mrs ms dr excellency".split()
+)
+_ROLE_SHORT = {
+    stem(k): set(v.split()) for k, v in
+    {"minister": "fm pm dpm", "secretary": "sg", "president": "vp"}.items()
+}
+# A capitalised name after a preposition of place ("in Kuala Lumpur", "at Langkawi").
+_PLACE = re.compile(r"\b(?:in|at|from|to|near|inside)\s+(?:the\s+)?([A-Z][\w\u00C0-\u1EF9'’-]+)")
+_ORDINAL = re.compile(r"^\d+(st|nd|rd|th)$")
+_ORDINAL_WORD = re.compile(r"\b(first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth)\b")
 _PRONOUN = re.compile(r"\b(he|she|his|her|him|they|their|them)\b", re.IGNORECASE)
 _NUM = re.compile(r"^\d[\d.,]*$")
 _YEAR = re.compile(r"^(1[89]|20)\d\d$")
@@ -57,10 +93,12 @@ class Unit:
     type_ok: bool = True
     covered: frozenset[str] = frozenset()
     novelty: float = 0.0  # share of the sentence's words that the question does not already say
+    compact: float = 0.0  # question words found per word of the stretch that holds them
 
     @property
     def score(self) -> float:
-        s = self.coverage + 0.1 * self.dense - 0.01 * self.rank + 0.05 * self.novelty
+        s = (self.coverage + 0.1 * self.dense - 0.01 * self.rank + 0.05 * self.novelty
+             + 0.05 * self.compact)
         if self.missing_key or not self.type_ok:
             s -= 1.0
         return s
@@ -81,7 +119,7 @@ def _close(a: str, b: str, limit: int) -> bool:
     return prev[-1] <= limit
 
 
-def _matches(term: str, bag: set[str]) -> bool:
+def _matches(term: str, bag: AbstractSet[str]) -> bool:
     """Exact, prefix-stem ("programm"/"programme") or, for long words, typo-tolerant match."""
     if term in bag:
         return True
@@ -101,6 +139,10 @@ def _matches(term: str, bag: set[str]) -> bool:
 _MAGNITUDE = re.compile(
     r"^(million|billion|trillion|thousand|hundred|percent|per|usd|nzd|eur|euros?|dollars?|pounds?|"
     r"yen|yuan|vnd|won|tons?|tonnes?|km|kilometres?|kilometers?|people|times)$"
+)
+_MONEY = re.compile(r"[$£€¥₫]\s?\d")
+_MONEY_WORDS = frozenset(
+    "value worth cost price money funding fund funds budget turnover spend spent sum".split()
 )
 _CURRENCY = re.compile(r"[$£€¥₫]\s?\d|\d\s?%")
 _WORD_NUMBER = re.compile(
@@ -136,6 +178,11 @@ _NOT_NAMES = frozenset(
     partnership comprehensive free trade area economic the a an in on of and for to at by with
     as from this that these it its he she they we our his her their new photo source""".split()
 )
+_ORG_HEADS = frozenset(
+    """embassy ministry agency council committee government association bank company group office
+    department mission university organisation organization institute foundation secretariat
+    commission authority""".split()
+)
 _REPORTING = re.compile(
     r"^(said|says|stated|stressed|noted|added|emphasi[sz]ed|affirmed|hailed|urged|called|"
     r"explained|praised|underlined|highlighted|told|announced|asserted|reaffirmed|expressed)$"
@@ -152,9 +199,19 @@ def _has_person(sentence: str, question_tokens: set[str]) -> bool:
         i > 0 and w[:1].isupper() and n not in _NOT_NAMES and n not in question_tokens
         for i, (w, n) in enumerate(zip(words, norm, strict=True))
     ]
+    for i, n in enumerate(norm):
+        # A named body answers "who" too: "the Vietnamese Embassy", "the Ministry of Finance".
+        if n in _ORG_HEADS and words[i][:1].isupper() and n not in question_tokens:
+            near = [i - 1, i + 2 if i + 1 < len(norm) and norm[i + 1] == "of" else i + 1]
+            if any(
+                0 <= j < len(words) and words[j][:1].isupper() and norm[j] not in question_tokens
+                for j in near
+            ):
+                return True
     for i, is_cap in enumerate(cap):
         if not is_cap:
             continue
+
         if i + 1 < len(cap) and cap[i + 1]:
             return True
         if (i + 1 < len(norm) and _REPORTING.match(norm[i + 1])) or (
@@ -170,18 +227,36 @@ def _has_answer_type(qtype: str, sentence: str, question_tokens: set[str]) -> bo
         toks = tokens(sentence)
         nums = _number_tokens(sentence, question_tokens)
         if qtype == QUANTITY:
+            if question_tokens & _MONEY_WORDS:  # a value in money: a percentage is not one
+                return bool(_MONEY.search(sentence)) or any(
+                    i + 1 < len(toks) and _MAGNITUDE.match(toks[i + 1])
+                    and toks[i + 1] not in ("percent", "per", "times", "people")
+                    for i, _ in nums
+                )
             return bool(_CURRENCY.search(sentence)) or any(
                 i + 1 < len(toks) and _MAGNITUDE.match(toks[i + 1]) for i, _ in nums
             )
         # A count: not a sum of money.
         counts = [
             (i, t) for i, t in nums
-            if not re.search(rf"[$£€¥₫]\s?{re.escape(t)}\b", sentence)
-            and not any(_MONEY_AFTER.match(x) for x in toks[i + 1 : i + 3])
+            if not re.search(rf"[$£€¥₫]\s?{re.escape(t)}\b|\b{re.escape(t)}\s?%", sentence)
+            and not any(_MONEY_AFTER.match(x) or x in ("percent", "per") for x in toks[i + 1 : i + 3])
         ]
-        return bool(counts) or bool(_WORD_NUMBER.search(normalize(sentence)))
+        # "How many years ...?" is answered by "the 30th anniversary".
+        years = "year" in question_tokens or "years" in question_tokens
+        return bool(counts) or bool(_WORD_NUMBER.search(normalize(sentence))) or (
+            years and bool(re.search(r"\b\d+(st|nd|rd|th) anniversary\b", normalize(sentence)))
+        )
     if qtype == PERSON:
         return _has_person(sentence, question_tokens)
+    if qtype == VENUE:
+        return any(
+            not set(tokens(m.group(1))) <= question_tokens and normalize(m.group(1)) not in MONTHS
+            for m in _PLACE.finditer(sentence)
+        )
+    if qtype == ORDINAL:
+        return any(_ORDINAL.match(t) and t not in question_tokens for t in tokens(sentence)) or bool(
+            _ORDINAL_WORD.search(normalize(sentence)))
     toks = [t for t in tokens(sentence) if t not in question_tokens]
     has_month_day = bool(re.search(rf"\b({'|'.join(MONTHS)}) \d{{1,2}}\b|\b\d{{1,2}} ({'|'.join(MONTHS)})\b",
                                    normalize(sentence))) or bool(re.search(r"\d{1,2}/\d{1,2}/\d{2,4}", sentence))
@@ -197,6 +272,7 @@ def _has_answer_type(qtype: str, sentence: str, question_tokens: set[str]) -> bo
 
 
 _CAP_RUN = re.compile(r"(?:\b[A-Z][\w\u00C0-\u1EF9]*(?:[ -]+|$)){2,}")
+_CAP_OF_RUN = re.compile(r"\b[A-Z]\w*(?: [A-Z]\w*)* of(?: the)? [A-Z]\w*(?: [A-Z]\w*)*")
 
 
 def acronyms(text: str) -> set[str]:
@@ -207,26 +283,105 @@ def acronyms(text: str) -> set[str]:
         for i in range(len(words)):
             for j in range(i + 2, len(words) + 1):
                 out.add("".join(w[0] for w in words[i:j]).lower())
+    for m in _CAP_OF_RUN.finditer(text):  # "Memorandum of Understanding" -> "mou"
+        out.add("".join(w[0] for w in m.group(0).split()).lower())
     return out
 
 
-def _bag(text: str) -> set[str]:
-    return set(analyze(text)) | acronyms(text)
+@lru_cache(maxsize=8192)
+def _bag(text: str) -> frozenset[str]:
+    """Analysed words and capitalised-phrase initials of ``text`` (cached: the same lines and
+    documents come back question after question)."""
+    return frozenset(analyze(text)) | acronyms(text)
 
 
-def _covers(t: Term, bag: set[str]) -> bool:
-    return _matches(t.text, bag) or bool(t.acronym and t.acronym in bag)
+def _covers(t: Term, bag: AbstractSet[str]) -> bool:
+    return (
+        _matches(t.text, bag)
+        or bool(t.acronym and t.acronym in bag)
+        or not alias_keys(t.text).isdisjoint(bag)
+        or any(all(w in bag for w in alt) for alt in t.alts)
+    )
+
+
+def compactness(words: list[str], found: set[str]) -> float:
+    """How close together the question's words stand in the sentence: the number of distinct
+    question words divided by the length of the shortest stretch holding all of them."""
+    hits = [(i, w) for i, w in enumerate(words) if w in found]
+    need = {w for _, w in hits}
+    if len(need) < 2:
+        return 0.0
+    best = len(words)
+    count: dict[str, int] = {}
+    lo = 0
+    for hi, (i, w) in enumerate(hits):
+        count[w] = count.get(w, 0) + 1
+        while len(count) == len(need):
+            best = min(best, i - hits[lo][0] + 1)
+            lw = hits[lo][1]
+            count[lw] -= 1
+            if not count[lw]:
+                del count[lw]
+            lo += 1
+    return len(need) / best
+
+
+_RANK = frozenset("deputy vice former acting assistant interim".split())
+
+
+def _names_office(
+    t: Term, line: str, line_bag: AbstractSet[str], question_tokens: set[str]
+) -> bool:
+    """Does the line name the office asked about? "Deputy Minister" is not "Minister" unless the
+    question says "deputy" too."""
+    if not (_covers(t, line_bag) or _ROLE_SHORT.get(t.text, set()) & line_bag):
+        return False
+    if question_tokens & _RANK:
+        return True
+    toks = tokens(line)
+    hits = [i for i, w in enumerate(toks) if _covers(t, {stem(w), w})]
+    return not hits or any(i == 0 or toks[i - 1] not in _RANK for i in hits)
+
+
+def _partial_name(
+    t: Term, heads: dict[int, Term], bag: AbstractSet[str], doc_bag: AbstractSet[str]
+) -> bool:
+    """A name is often given in full once, then by its last word: "Curie's lecture" stands for
+    "Marie Curie" when the sentence has the last word and the document the rest."""
+    if t.kind != "entity" or t.phrase < 0 or t.last or t.text in _QUALIFIERS:
+        return False
+    head = heads.get(t.phrase)
+    return head is not None and _covers(head, bag) and _covers(t, doc_bag)
+
+
+def unknown_share(q: Question, idf: Callable[[str], float]) -> float:
+    """Share of the question's content words (names and plain words) that the corpus never uses,
+    not even as a synonym or another name for the same thing; 0 when fewer than two are unknown.
+    "Which enzyme digests lactose in infants?" asks about a world the documents do not cover."""
+    oov = idf("\x00never-a-term") - 1e-9
+    content = [t for t in q.terms if t.kind in ("plain", "entity")]
+    unknown = [
+        t for t in content
+        if idf(t.text) >= oov
+        and not any(len(a) == 1 and idf(a[0]) < oov for a in t.alts)
+        and not any(idf(k) < oov for k in alias_keys(t.text))
+    ]
+    return len(unknown) / len(content) if len(unknown) >= 2 else 0.0
 
 
 def term_weights(q: Question, idf: Callable[[str], float]) -> dict[str, float]:
     """Question term -> weight. Words the corpus never uses weigh little unless they are names."""
     oov = idf("\x00never-a-term")
     asked = focus(q.text)  # "what is the population of X": the attribute must be there
+    did = relation(q.text)  # "who chaired X": a line naming someone who attended X is not it
     out = {}
     for t in q.terms:
-        w = idf(t.text) * KIND_WEIGHT[t.kind]
+        kind_weight = KIND_WEIGHT["entity" if t.text == did else t.kind]
+        w = idf(t.text) * kind_weight
         if t.kind in ("plain", "filler") and idf(t.text) >= oov - 1e-9 and t.text != asked:
-            w *= OOV_WEIGHT
+            # Unknown to the corpus: it counts only if the corpus uses a word that means the same.
+            known = [idf(a[0]) for a in t.alts if len(a) == 1 and idf(a[0]) < oov - 1e-9]
+            w = max(known) * kind_weight if known else w * OOV_WEIGHT
         out[t.text] = w
     return out
 
@@ -241,10 +396,32 @@ def score_units(
     total = sum(weights.values()) or 1.0
     q_tokens = set(tokens(q.text))
     q_stems = {t.text for t in terms}
+    # The question's name phrases, by the word that ends them ("Marie Curie" -> curie).
+    heads = {t.phrase: t for t in terms if t.phrase >= 0 and t.last}
+    oov = idf("\x00never-a-term") - 1e-9
+    def known(t: Term | None) -> Term | None:
+        """``t`` if the corpus uses it or a synonym of it (else it cannot tell lines apart)."""
+        if t and (idf(t.text) < oov or any(len(a) == 1 and idf(a[0]) < oov for a in t.alts)):
+            return t
+        return None
+
+    # The office asked about must be on the quoted line: "Who is X's ambassador?" is not answered
+    # by a line that names someone else's office ("Deputy Minister" is not "Minister").
+    offices = [t for t in terms if t.text in role(q.text) and known(t)]
+    # "Who chaired X?": a line where someone merely attended X does not answer it.
+    did = next(
+        (t for t in terms
+         if t.text == relation(q.text) and t.text not in SPEECH and t.kind == "plain"),
+        None,
+    )
+
+    doc_bags: dict[str, frozenset[str]] = {}
     units: list[Unit] = []
     seen: set[tuple[str, int, str]] = set()
     for rank, ev in enumerate(evidence):
         doc_lines = lookup(ev.source) or []
+        if ev.source not in doc_bags:
+            doc_bags[ev.source] = _bag(" ".join(doc_lines))
         for number, line in ev.chunk.lines():
             if not line.strip():
                 continue
@@ -274,11 +451,17 @@ def score_units(
                         _covers(t, ctx_bag) and (refers_back or t.kind not in ("entity", "number"))
                     ):
                         credit = CONTEXT_CREDIT
+                    elif _partial_name(t, heads, bag, doc_bags[ev.source]):
+                        credit = CONTEXT_CREDIT  # "Curie's lecture" for "Marie Curie"
                     else:
                         credit = 0.0
-                        if t.kind in ("entity", "number"):
+                        if t.kind == "number" or (t.kind == "entity" and t.text not in _TITLE_STEMS):
                             missing_key = True
                     got += credit * weights[t.text]
+                if any(not _names_office(t, line, line_bag, q_tokens) for t in offices):
+                    missing_key = True
+                if did and not _covers(did, line_bag):
+                    missing_key = True
                 words = analyze(text)
                 novel = sum(1 for w in words if w not in q_stems) / max(1, len(words))
                 units.append(
@@ -293,6 +476,7 @@ def score_units(
                         _has_answer_type(q.qtype, text, q_tokens),
                         frozenset(covered),
                         novel,
+                        compactness(words, {w for w in words if w in q_stems}),
                     )
                 )
     units.sort(key=lambda u: -u.score)
@@ -315,7 +499,7 @@ def select(units: list[Unit], q: Question, min_support: float, max_sentences: in
         u for u in units
         if not u.missing_key and u.type_ok and u.coverage >= NEAR_BEST * top.coverage
     ]
-    if not ok and not top.missing_key:
+    if not ok and not top.missing_key and q.qtype == PERSON:
         # The best-covering sentence lacks the asked-for kind of answer; a sentence on the same
         # line may hold it ("..., said Russian President Vladimir Putin.").
         sibling = [u for u in units if u.source == top.source and u.line == top.line and u.type_ok]
@@ -346,14 +530,36 @@ class ExtractiveBackend(Backend):
         q = analyse(question)
         if not q.text.strip():
             return Draft(CANNOT_ANSWER, [], True, "no question left after removing instructions")
-        units = score_units(q, evidence, ctx.lookup, ctx.idf)
-        chosen = select(units, q, self.settings.min_support, self.settings.max_answer_sentences)
+        if unknown_share(q, ctx.idf) >= UNKNOWN_MAX:
+            return Draft(CANNOT_ANSWER, [], True, "most of the question's words are not in the documents")
+        chosen = self._choose(q, evidence, ctx)
+        parts = split_question(q.text)
+        if len(parts) > 1:
+            # "Where and when ...?": each part must be answered; quote what answers each.
+            answers = [self._choose(analyse(p), evidence, ctx) for p in parts]
+            if all(answers):
+                chosen = _merge(answers, self.settings.max_answer_sentences + len(parts) - 1)
         if not chosen:
             return Draft(CANNOT_ANSWER, [], True, "evidence does not cover the question")
-        # Quote in document order within each source, sources in order of relevance.
-        parts, cites = [], []
+        texts, cites = [], []
         for u in chosen:
             c = Citation(u.source, u.line, u.line, u.text)
-            parts.append(f"{u.text} {c.marker}")
+            texts.append(f"{u.text} {c.marker}")
             cites.append(c)
-        return Draft(" ".join(parts), cites, False)
+        return Draft(" ".join(texts), cites, False)
+
+    def _choose(self, q: Question, evidence: list[Evidence], ctx: Context) -> list[Unit]:
+        units = score_units(q, evidence, ctx.lookup, ctx.idf)
+        return select(units, q, self.settings.min_support, self.settings.max_answer_sentences)
+
+
+def _merge(answers: list[list[Unit]], limit: int) -> list[Unit]:
+    """The parts' sentences, each part's best first, without repeats, at most ``limit``."""
+    out: list[Unit] = []
+    seen: set[tuple[str, int, str]] = set()
+    for rank in range(max(len(a) for a in answers)):
+        for a in answers:
+            if rank < len(a) and (a[rank].source, a[rank].line, a[rank].text) not in seen:
+                seen.add((a[rank].source, a[rank].line, a[rank].text))
+                out.append(a[rank])
+    return out[:limit]

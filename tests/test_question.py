@@ -1,0 +1,216 @@
+"""Question analysis, the alias/synonym tables and the extractive answerer's sentence tests: pure
+functions, table-driven."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.aliases import alias_keys, phrase_synonyms, synonym_keys
+from assistant.backends.extractive import (
+    _bag,
+    _has_answer_type,
+    _names_office,
+    acronyms,
+    compactness,
+)
+from assistant.lexical import analyze, stem
+from assistant.question import (
+    DATE,
+    NUMBER,
+    ORDINAL,
+    OTHER,
+    PERSON,
+    PLACE,
+    QUANTITY,
+    VENUE,
+    WHEN,
+    YEAR,
+    analyse,
+    answer_type,
+    relation,
+    role,
+)
+from assistant.retrieve import expand
+
+
+@pytest.mark.parametrize(
+    "question, expected",
+    [
+        ("How much did New Zealand commit?", QUANTITY),
+        ("How many action lines were implemented?", NUMBER),
+        ("Which edition of the forum was it?", ORDINAL),
+        ("What dates was the meeting scheduled for?", DATE),
+        ("On what date did it open?", DATE),
+        ("What years will the plan span?", YEAR),
+        ("In what year was the paper founded?", YEAR),
+        ("When did the visit take place?", WHEN),
+        # "when" later in the question is not what is asked
+        ("Which sub-region was singled out when ASEAN asked for help?", OTHER),
+        ("Who chaired the retreat?", PERSON),
+        ("In which city will the summit be held?", VENUE),
+        ("Where was the retreat held?", VENUE),
+        ("Where does the EU rank among partners?", PLACE),
+        ("Which country chairs ASEAN?", PLACE),
+        ("What did the minister say?", OTHER),
+    ],
+)
+def test_answer_type(question: str, expected: str) -> None:
+    assert answer_type(question) == expected
+
+
+@pytest.mark.parametrize(
+    "question, office",
+    [
+        ("Who is Vietnam's ambassador to Malaysia?", "ambassador"),
+        ("Who is the Malaysian foreign minister?", "foreign minister"),
+        ("Who is the prime minister of Laos?", "prime minister"),
+        ("Which minister leads the ministry?", "minister"),
+        ("Who was the UK foreign secretary?", "foreign secretary"),
+        ("Which official chaired it?", ""),  # too generic to demand on the line
+        ("Who presided over the retreat?", ""),
+        ("Who is Son?", ""),
+    ],
+)
+def test_role(question: str, office: str) -> None:
+    assert role(question) == tuple(stem(w) for w in office.split())
+
+
+@pytest.mark.parametrize(
+    "question, verb",
+    [
+        ("Who chaired the AMM Retreat?", "chaired"),
+        ("who presided over it", "presided"),
+        ("Who is the ambassador?", None),
+        ("Who did Son meet?", None),
+        ("What did he chair?", None),
+    ],
+)
+def test_relation(question: str, verb: str | None) -> None:
+    assert relation(question) == (stem(verb) if verb else None)
+
+
+def test_name_phrases_mark_their_last_word() -> None:
+    terms = {t.text: t for t in analyse("When did Anwar Ibrahim visit Vietnam?").terms}
+    assert terms["anwar"].phrase == terms["ibrahim"].phrase >= 0
+    assert (terms["anwar"].last, terms["ibrahim"].last) == (False, True)
+    assert terms["vietnam"].phrase == -1
+
+
+def test_terms_carry_their_synonyms() -> None:
+    terms = {t.text: t for t in analyse("Who is New Zealand's top diplomat?").terms}
+    assert ("foreign", "minister") in terms["diplomat"].alts
+    envoy = {t.text: t for t in analyse("Who is the envoy?").terms}[stem("envoy")]
+    assert ("ambassador",) in envoy.alts
+    assert all(not t.alts for t in analyse("How many, 50 or 60?").terms if t.kind == "number")
+
+
+@pytest.mark.parametrize(
+    "word, must, must_not",
+    [
+        ("britain", {"uk", "british"}, set()),
+        ("uk", {"britain"}, set()),
+        ("wellington", {"nz", "zealand"}, set()),  # a capital stands for its country ...
+        ("zealand", set(), {"wellington"}),  # ... but not the other way round
+        ("korea", {"rok"}, {"dprk"}),  # South and North Korea stay apart
+        ("laos", {"lao"}, {"lp"}),  # two-letter initials only when the group lists them
+        ("vietnam", {"vn", "vietnamese"}, set()),
+        ("canada", set(), {"nz", "uk", "us"}),
+    ],
+)
+def test_alias_keys(word: str, must: set[str], must_not: set[str]) -> None:
+    keys = alias_keys(stem(word))
+    assert must <= keys
+    assert not (must_not & keys)
+
+
+@pytest.mark.parametrize(
+    "word, synonym, expected",
+    [
+        ("envoy", "ambassador", True),
+        ("presided", "chaired", True),
+        ("asked", "requested", True),  # inflections the stemmer leaves alone still meet
+        ("pledged", "committed", True),
+        ("headed", "led", True),
+        ("ambassador", "minister", False),
+        ("won", "attended", False),
+    ],
+)
+def test_synonym_keys(word: str, synonym: str, expected: bool) -> None:
+    assert (stem(synonym) in synonym_keys(stem(word))) is expected
+
+
+def test_phrase_synonyms() -> None:
+    found = dict(phrase_synonyms(analyze("who is the top diplomat of NZ")))
+    assert found[("top", "diplomat")] == (("foreign", "minister"), ("fm",))
+    assert phrase_synonyms(analyze("a top official")) == []
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("to sign a Memorandum of Understanding on publishing", {"mou"}),
+        ("the Ministry of Foreign Affairs", {"mofa", "fa"}),
+        ("New Zealand Prime Minister", {"nz", "pm", "nzpm", "zp", "zpm", "nzp"}),
+        ("no capitals here", set()),
+    ],
+)
+def test_acronyms(text: str, expected: set[str]) -> None:
+    assert acronyms(text) == expected
+
+
+@pytest.mark.parametrize(
+    "words, found, expected",
+    [
+        ("2025 marks the 30th anniversary of vietnam joining asean".split(),
+         {"2025", "anniversary", "vietnam", "asean"}, 4 / 9),
+        ("a b c".split(), {"a"}, 0.0),  # one word: nothing to be close to
+        ("x a y y y y b a".split(), {"a", "b"}, 2 / 2),  # the closest pair counts
+    ],
+)
+def test_compactness(words: list[str], found: set[str], expected: float) -> None:
+    assert compactness(words, found) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    "qtype, sentence, question, expected",
+    [
+        (ORDINAL, "At the 15th EAS Foreign Ministers' Meeting, the countries agreed.", "which edition", True),
+        (ORDINAL, "The EAS Foreign Ministers' Meeting was held.", "which edition", False),
+        (VENUE, "The meetings will take place in Kuala Lumpur.", "in which city", True),
+        (VENUE, "The summit will take place in late 2025.", "in which city", False),
+        (VENUE, "The summit in July was a success.", "in which city", False),  # a month
+        (NUMBER, "More than 60% of the action lines were implemented.", "how many lines", False),
+        (NUMBER, "Over 1,500 action lines were implemented.", "how many lines", True),
+        (QUANTITY, "The UK committed £17 million.", "how much", True),
+    ],
+)
+def test_answer_type_in_sentence(qtype: str, sentence: str, question: str, expected: bool) -> None:
+    assert _has_answer_type(qtype, sentence, set(question.lower().split())) is expected
+
+
+@pytest.mark.parametrize(
+    "question, line, expected",
+    [
+        ("Who is Cuba's Minister of Higher Education?",
+         "Cuba's Deputy Minister of Higher Education Reynaldo Velázquez will visit.", False),
+        ("Who is Cuba's Deputy Minister of Higher Education?",
+         "Cuba's Deputy Minister of Higher Education Reynaldo Velázquez will visit.", True),
+        ("Who is the foreign minister?",
+         "Deputy Prime Minister and Minister of Foreign Affairs Bui Thanh Son spoke.", True),
+        ("Who is the foreign minister?", "New Zealand FM Winston Peters praised it.", True),
+        ("Who is Vietnam's envoy in Bangkok?", "Vietnamese Ambassador to Thailand Pham Viet Hung", True),
+        ("Who is Vietnam's ambassador to Malaysia?", "A delegation led by Son visited Malaysia.", False),
+    ],
+)
+def test_names_office(question: str, line: str, expected: bool) -> None:
+    q = analyse(question)
+    office = next(t for t in q.terms if t.text == role(q.text)[-1])
+    q_tokens = set(analyze(question)) | set(question.lower().replace("'s", "").split())
+    assert _names_office(office, line, _bag(line), q_tokens) is expected
+
+
+def test_expand_adds_synonyms_only_for_unknown_words() -> None:
+    vocab = {w: i for i, w in enumerate(["chair", "retreat", "ambassador", "envoy"])}
+    assert expand("Who presided over the retreat?", vocab) == [stem("presided"), "retreat", "chair"]
+    # "envoy" is in the corpus: left alone, no "ambassador" added
+    assert expand("the envoy", vocab) == ["envoy"]
