@@ -68,8 +68,8 @@ _TYPE_RULES = [
     (re.compile(r"\b(what|which|on what) (dates?|days?)\b"), DATE),
     (re.compile(r"\b(what|which|in what) (years?|period|time ?frame)\b"), YEAR),
     (re.compile(r"^(when|since when)\b|\b(what|which) (month|time)\b"), WHEN),
-    (re.compile(r"^\s*(who|whom|whose)\b|\b(which|what) (person|official|minister|leader|"
-                r"ambassador|president|prime minister|diplomat|secretary|envoy)\b"), PERSON),
+    (re.compile(r"^\s*(who|whom|whose)\b|\b(which|what) ((?!(did|does|do|is|was|were|are|has|have|had|will)\b)[\w-]+ ){0,3}?(person|official|minister|"
+                r"leader|ambassador|president|diplomat|secretary|envoy)\b"), PERSON),
     (re.compile(r"\b(which|what|in what|in which) (city|town|venue)\b"), VENUE),
     (re.compile(r"^\s*where\b|\b(which|what|in what) (city|country|place|venue|location|nation)\b"), PLACE),
 ]
@@ -125,23 +125,14 @@ def focus(text: str) -> str | None:
 
 _RELATION = re.compile(
     r"^\W*who\s+(?!(?:is|was|are|were|did|does|do|has|have|had|will|would|can|could|should|"
-    r"may|might|must)\b)([^\W\d_]+)"
+    r"may|might|must)\b)([^\W\d_]+(?:-[^\W\d_]+)*)"
 )
 
 
 def relation(text: str) -> str | None:
     """The verb of "Who chaired X?" (analysed): what the person asked for did."""
     m = _RELATION.search(normalize(text))
-    return stem(m.group(1)) if m else None
-
-
-# Verbs that only report speech: "Who said X?" is answered by "X, Son stressed".
-SPEECH = frozenset(
-    stem(w) for w in """say said says state stated stress stressed note noted add added emphasise
-    emphasised emphasize emphasized affirm affirmed tell told announce announced assert asserted
-    reaffirm reaffirmed express expressed underline underlined highlight highlighted remark
-    remarked comment commented speak spoke describe described""".split()
-)
+    return stem(m.group(1).split("-")[-1]) if m else None  # "co-chaired" -> chair
 
 
 def role(text: str) -> tuple[str, ...]:
@@ -209,6 +200,19 @@ def _phrases(words: list[str]) -> dict[int, tuple[str, int, bool]]:
     return out
 
 
+_ATTRIBUTION = re.compile(r"\baccording to\b[^,;?]*", re.IGNORECASE)
+
+
+def _attribution_words(text: str, words: list[str]) -> set[int]:
+    """Indexes of the words inside an "according to ..." clause (up to the next comma)."""
+    spans = [m.span() for m in _ATTRIBUTION.finditer(text)]
+    out = set()
+    for i, m in enumerate(_WORD.finditer(text)):
+        if any(a <= m.start() < b for a, b in spans):
+            out.add(i)
+    return out
+
+
 def key_terms(text: str) -> tuple[Term, ...]:
     """Analysed terms of the question with their role, in order, without duplicates."""
     out: dict[str, Term] = {}
@@ -221,6 +225,7 @@ def key_terms(text: str) -> tuple[Term, ...]:
         if re.search(r"[.?!:]\s*$", text[pos : m.start()]) and i:
             starts.add(i)
         pos = m.end()
+    attribution = _attribution_words(text, words)
     for i, word in enumerate(words):
         for tok in tokens(word):
             if tok in STOPWORDS:
@@ -240,6 +245,8 @@ def key_terms(text: str) -> tuple[Term, ...]:
                 kind = "plain"
             if tok in MONTHS and kind == "entity" and i > 0:
                 kind = "plain"
+            if kind == "entity" and i in attribution:
+                kind = "plain"  # "according to the Forum remarks": who said it, not what
             initials, phrase, last = acronyms.get(i, ("", -1, False))
             out[st] = Term(st, kind, initials, phrase, last)
     return tuple(out.values())

@@ -7,12 +7,19 @@ import pytest
 
 from assistant.aliases import alias_keys, phrase_synonyms, synonym_keys
 from assistant.backends.extractive import (
+    _ORDINALS,
+    _RANK,
     _bag,
+    _demonym,
     _has_answer_type,
     _names_office,
+    _unqualified,
     acronyms,
     compactness,
+    unknown_share,
+    with_names_cased,
 )
+from assistant.chunking import Chunk
 from assistant.lexical import analyze, stem
 from assistant.question import (
     DATE,
@@ -29,8 +36,9 @@ from assistant.question import (
     answer_type,
     relation,
     role,
+    split_question,
 )
-from assistant.retrieve import expand
+from assistant.retrieve import Evidence, expand
 
 
 @pytest.mark.parametrize(
@@ -214,3 +222,88 @@ def test_expand_adds_synonyms_only_for_unknown_words() -> None:
     assert expand("Who presided over the retreat?", vocab) == [stem("presided"), "retreat", "chair"]
     # "envoy" is in the corpus: left alone, no "ambassador" added
     assert expand("the envoy", vocab) == ["envoy"]
+
+
+@pytest.mark.parametrize(
+    "question, parts",
+    [
+        ("Where and when was the forum held?", ["Where was the forum held?", "when was the forum held?"]),
+        ("who hosted the 9th meeting of the Club and on what date",
+         ["who hosted the 9th meeting of the Club", "on what date the 9th meeting of the Club"]),
+        ("What did Son say about trade and investment?", ["What did Son say about trade and investment?"]),
+        ("Which countries and organisations attended?", ["Which countries and organisations attended?"]),
+    ],
+)
+def test_split_question(question: str, parts: list[str]) -> None:
+    assert split_question(question) == parts
+
+
+def _evidence(text: str) -> list[Evidence]:
+    return [Evidence(Chunk("a.txt", 1, 1, text), 1.0, 0.5, None)]
+
+
+def test_lowercase_question_gets_its_names_from_the_evidence() -> None:
+    ev = _evidence("The talks in Malaysia went well. Envoys met the Ambassador in Malaysia.")
+    q = with_names_cased(analyse("who is the ambassador to malaysia"), ev)
+    kinds = {t.text: t.kind for t in q.terms}
+    assert kinds["malaysia"] == "entity"  # only ever written capitalised inside a sentence
+    assert kinds["ambassador"] == "plain"  # a title, not a name
+    cased = analyse("Who is the ambassador to Malaysia?")
+    assert with_names_cased(cased, ev) == cased  # a typed capital: the user's casing stands
+
+
+def test_unknown_share() -> None:
+    known = {stem(w) for w in ("point", "sea", "level", "trade", "uk", "zealand")}
+    idf = lambda t: 1.0 if t in known else 9.0  # noqa: E731  9.0: never seen
+    assert unknown_share(analyse("What is the boiling point of ethanol at sea level?"), idf) == 0.4
+    # names the gazetteer knows count as known: Wellington -> New Zealand, Britain -> UK
+    assert unknown_share(analyse("How much trade did Wellington and Britain do?"), idf) == 0.0
+    # one unknown word is never enough
+    assert unknown_share(analyse("What is the trade volume?"), idf) == 0.0
+
+
+@pytest.mark.parametrize(
+    "sentence, expected",
+    [
+        ("The Vietnamese Embassy in Bangladesh hosted the meeting.", True),
+        ("Son explained that the Ministry of Finance cut funding.", True),
+        ("Winston Peters praised the partnership.", True),
+        ("The committee met in Dhaka.", False),
+        ("the embassy hosted the meeting.", False),
+    ],
+)
+def test_who_is_answered_by_a_person_or_a_named_body(sentence: str, expected: bool) -> None:
+    assert _has_answer_type(PERSON, sentence, {"who", "hosted", "the", "meeting"}) is expected
+
+
+def test_according_to_names_say_who_said_it_not_what_is_asked() -> None:
+    kinds = {t.text: t.kind for t in analyse("According to the Future Forum, what is it?").terms}
+    assert kinds[stem("future")] == kinds["forum"] == "plain"
+    assert {t.text: t.kind for t in analyse("What did the Future Forum adopt?").terms}["forum"] == "entity"
+
+
+def test_relation_of_a_hyphenated_verb() -> None:
+    assert relation("Who co-chaired the meeting?") == stem("chaired")
+
+
+@pytest.mark.parametrize(
+    "word, line, question, expected",
+    [
+        ("largest", "The EU is ASEAN's third largest trading partner.", "which is the largest partner", False),
+        ("largest", "The EU is ASEAN's largest trading partner.", "which is the largest partner", True),
+        ("largest", "The EU is ASEAN's third largest partner.", "which is the third largest partner", True),
+        ("minister", "Deputy Minister Reynaldo will visit.", "who is the minister", False),
+    ],
+)
+def test_unqualified(word: str, line: str, question: str, expected: bool) -> None:
+    term = next(t for t in analyse(question).terms if t.text == stem(word))
+    assert _unqualified(term, line, set(question.split()), _ORDINALS | _RANK) is expected
+
+
+@pytest.mark.parametrize(
+    "term, bag, expected",
+    [("cuban", {"cuba"}, True), ("cuba", {"cuban"}, True), ("korea", {"korean"}, True),
+     ("china", {"chinese"}, False), ("cub", {"cuban"}, False), ("laos", {"lao"}, False)],
+)
+def test_demonym(term: str, bag: set[str], expected: bool) -> None:
+    assert _demonym(term, bag) is expected

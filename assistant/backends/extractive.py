@@ -4,13 +4,17 @@ Owns: scoring sentences of the retrieved chunks against the analysed question, d
 the evidence answers it at all, and quoting the chosen sentences verbatim with their markers.
 
 Design, in brief. Every question term gets a weight (its corpus idf; entity and number terms count
-more, filler words such as "much" or "mention" less). A sentence *covers* a term when the term is in
-the sentence (full credit), elsewhere on its line (most credit), or in the nearby lines or title of
-its document (some credit: names are often given once, then "he"). Coverage is the weighted share
-of the question covered. The assistant refuses when the best sentence's coverage is below
-``min_support``, when an entity or number of the question is absent from the sentence's document
-context, or when the question asks for a number or a date and the sentence holds none beyond those
-in the question. It never follows instructions: it only quotes.
+more, filler words such as "much" or "mention" less; a word the corpus never uses counts little
+unless it has a synonym the corpus uses). A sentence *covers* a term when the term (or a synonym,
+another name for the same thing, or its initials) is in the sentence (full credit), elsewhere on its
+line (most credit), or in the nearby lines or headline of its document (some credit: names are often
+given once, then "he"). Coverage is the weighted share of the question covered. The assistant
+refuses when the best sentence's coverage is below ``min_support``; when an entity or number of the
+question is absent from the sentence's context; when the question asks for a kind of answer (a
+count, an amount, a date, an ordinal, a venue, a person) the sentence does not hold; when a line
+lacks the office, the verb or the ranking a who/which-question turns on; or when most of the
+question's words are foreign to the corpus. Compound questions are answered part by part. It never
+follows instructions: it only quotes.
 Does not own: retrieval, verification (its output still goes through the verifier).
 """
 
@@ -19,7 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from ..aliases import alias_keys
@@ -35,7 +39,6 @@ from ..question import (
     ORDINAL,
     PERSON,
     QUANTITY,
-    SPEECH,
     VENUE,
     WHEN,
     YEAR,
@@ -56,6 +59,7 @@ UNKNOWN_MAX = 0.5  # refuse when this share of the question's content words is f
 LINE_CREDIT = 0.6  # term found elsewhere on the sentence's line
 CONTEXT_CREDIT = 0.4  # term found in the title or the lines around it
 CONTEXT_LINES = 3
+STORY_LINES = 10
 NEAR_BEST = 0.9  # a quoted unit must cover this share of what the best-covering unit covers
 EXTRA_MIN = 0.75  # further sentences must cover this share of the first one
 
@@ -76,6 +80,25 @@ _ROLE_SHORT = {
 _PLACE = re.compile(r"\b(?:in|at|from|to|near|inside)\s+(?:the\s+)?([A-Z][\w\u00C0-\u1EF9'’-]+)")
 _ORDINAL = re.compile(r"^\d+(st|nd|rd|th)$")
 _ORDINAL_WORD = re.compile(r"\b(first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth)\b")
+# "The meeting acknowledged ...": a sentence opening on a definite event refers to the one just named.
+_DEFINITE = re.compile(
+    r"\W*the (meeting|conference|summit|forum|retreat|event|talks|session|dialogue)\b",
+    re.IGNORECASE,
+)
+# "Who chaired X?" is not answered by a line where someone attended X; "Who said X?" may be
+# answered by "X, Son stressed": only verbs of leading, hosting or winning must be on the line.
+_LEAD_VERBS = frozenset(
+    stem(w) for w in """chair chaired preside presided host hosted lead led head headed organise
+    organised organize organized moderate moderated win won found founded sponsor sponsored
+    represent represented convene convened""".split()
+)
+_ORDINALS = frozenset(
+    "second third fourth fifth sixth seventh eighth ninth tenth 2nd 3rd 4th 5th 6th 7th 8th 9th 10th".split()
+)
+_SUPERLATIVES = frozenset(
+    stem(w) for w in """largest biggest smallest highest lowest greatest most least first last
+    oldest newest earliest latest fastest strongest weakest richest poorest""".split()
+)
 _PRONOUN = re.compile(r"\b(he|she|his|her|him|they|their|them)\b", re.IGNORECASE)
 _NUM = re.compile(r"^\d[\d.,]*$")
 _YEAR = re.compile(r"^(1[89]|20)\d\d$")
@@ -183,6 +206,7 @@ _ORG_HEADS = frozenset(
     department mission university organisation organization institute foundation secretariat
     commission authority""".split()
 )
+_NOT_NAME_STEMS = frozenset(stem(w) for w in _NOT_NAMES)
 _REPORTING = re.compile(
     r"^(said|says|stated|stressed|noted|added|emphasi[sz]ed|affirmed|hailed|urged|called|"
     r"explained|praised|underlined|highlighted|told|announced|asserted|reaffirmed|expressed)$"
@@ -295,9 +319,22 @@ def _bag(text: str) -> frozenset[str]:
     return frozenset(analyze(text)) | acronyms(text)
 
 
+_DEMONYM_ENDINGS = ("n", "an", "ian", "ese", "i", "ish")
+
+
+def _demonym(term: str, bag: AbstractSet[str]) -> bool:
+    """"Cuban" for "Cuba" and back: a place and its people's adjective name the same country."""
+    return any(
+        len(w) >= 4 and len(term) >= 4
+        and any(term == w + e or w == term + e for e in _DEMONYM_ENDINGS)
+        for w in bag
+    )
+
+
 def _covers(t: Term, bag: AbstractSet[str]) -> bool:
     return (
         _matches(t.text, bag)
+        or (t.kind == "entity" and _demonym(t.text, bag))
         or bool(t.acronym and t.acronym in bag)
         or not alias_keys(t.text).isdisjoint(bag)
         or any(all(w in bag for w in alt) for alt in t.alts)
@@ -336,11 +373,17 @@ def _names_office(
     question says "deputy" too."""
     if not (_covers(t, line_bag) or _ROLE_SHORT.get(t.text, set()) & line_bag):
         return False
-    if question_tokens & _RANK:
+    return _unqualified(t, line, question_tokens, _RANK)
+
+
+def _unqualified(t: Term, line: str, question_tokens: set[str], qualifiers: AbstractSet[str]) -> bool:
+    """Some mention of ``t`` on the line is not qualified by a word the question does not use:
+    "third largest" does not answer "largest", "Deputy Minister" does not answer "Minister"."""
+    if question_tokens & qualifiers:
         return True
     toks = tokens(line)
     hits = [i for i, w in enumerate(toks) if _covers(t, {stem(w), w})]
-    return not hits or any(i == 0 or toks[i - 1] not in _RANK for i in hits)
+    return not hits or any(i == 0 or toks[i - 1] not in qualifiers for i in hits)
 
 
 def _partial_name(
@@ -352,6 +395,29 @@ def _partial_name(
         return False
     head = heads.get(t.phrase)
     return head is not None and _covers(head, bag) and _covers(t, doc_bag)
+
+
+_CASED_WORD = re.compile(r"(?<![.!?:\"“]\s)(?<!^)\b([^\W\d_][\w'’-]*)", re.MULTILINE)
+
+
+def with_names_cased(q: Question, evidence: list[Evidence]) -> Question:
+    """A question typed all in lowercase ("who is vietnams ambassador to malaysia") loses its
+    names; a word the evidence only ever writes capitalised inside a sentence is a name."""
+    if any(ch.isupper() for ch in q.text[1:]):
+        return q
+    seen: dict[str, bool] = {}
+    for ev in evidence:
+        for m in _CASED_WORD.finditer(ev.chunk.text):
+            word = m.group(1)
+            for tok in tokens(word):
+                st = stem(tok)
+                seen[st] = seen.get(st, True) and word[:1].isupper()
+    terms = tuple(
+        replace(t, kind="entity")
+        if t.kind == "plain" and seen.get(t.text) and t.text not in _NOT_NAME_STEMS else t
+        for t in q.terms
+    )
+    return replace(q, terms=terms)
 
 
 def unknown_share(q: Question, idf: Callable[[str], float]) -> float:
@@ -408,10 +474,16 @@ def score_units(
     # The office asked about must be on the quoted line: "Who is X's ambassador?" is not answered
     # by a line that names someone else's office ("Deputy Minister" is not "Minister").
     offices = [t for t in terms if t.text in role(q.text) and known(t)]
+    # "Which is X's largest partner?": a line that ranks nothing does not answer it.
+    ranked = [t for t in terms if t.text in _SUPERLATIVES]
+    # "What is the population of X?": the attribute named must be in the quoted sentence itself.
+    attribute = next((t for t in terms if t.text == focus(q.text) and t.kind == "plain"), None)
+    attribute = known(attribute)
     # "Who chaired X?": a line where someone merely attended X does not answer it.
     did = next(
         (t for t in terms
-         if t.text == relation(q.text) and t.text not in SPEECH and t.kind == "plain"),
+         if t.text == relation(q.text) and t.kind == "plain"
+         and ({t.text} | {a[0] for a in t.alts if len(a) == 1}) & _LEAD_VERBS),
         None,
     )
 
@@ -428,6 +500,9 @@ def score_units(
             line_bag = _bag(line)
             lo, hi = max(0, number - 1 - CONTEXT_LINES), min(len(doc_lines), number + CONTEXT_LINES)
             ctx_bag = _bag(" ".join(doc_lines[lo:hi]))
+            # A headline speaks for the story under it, not for a digest's unrelated later items:
+            # its names count only if the story around the line mentions them too.
+            story_bag = _bag(" ".join(doc_lines[max(1, number - 1 - STORY_LINES) : number + STORY_LINES]))
             title_bag = _bag(doc_lines[0]) if doc_lines else set()
             for s, e in sentences(line):
                 text = line[s:e]
@@ -436,7 +511,7 @@ def score_units(
                 seen.add((ev.source, number, text))
                 bag = _bag(text)
                 # Names may come from nearby lines only when this sentence refers back to someone.
-                refers_back = bool(_PRONOUN.search(text))
+                refers_back = bool(_PRONOUN.search(text) or _DEFINITE.match(text))
                 got = 0.0
                 covered = set()
                 missing_key = False
@@ -447,7 +522,9 @@ def score_units(
                     elif _covers(t, line_bag):
                         credit = LINE_CREDIT
                         covered.add(t.text)
-                    elif _covers(t, title_bag) or (
+                    elif (_covers(t, title_bag) and (
+                        t.kind not in ("entity", "number") or _covers(t, story_bag)
+                    )) or (
                         _covers(t, ctx_bag) and (refers_back or t.kind not in ("entity", "number"))
                     ):
                         credit = CONTEXT_CREDIT
@@ -461,6 +538,13 @@ def score_units(
                 if any(not _names_office(t, line, line_bag, q_tokens) for t in offices):
                     missing_key = True
                 if did and not _covers(did, line_bag):
+                    missing_key = True
+                if attribute and not _covers(attribute, bag):
+                    missing_key = True
+                if any(
+                    not (_covers(t, line_bag) and _unqualified(t, line, q_tokens, _ORDINALS))
+                    for t in ranked
+                ):
                     missing_key = True
                 words = analyze(text)
                 novel = sum(1 for w in words if w not in q_stems) / max(1, len(words))
@@ -532,11 +616,14 @@ class ExtractiveBackend(Backend):
             return Draft(CANNOT_ANSWER, [], True, "no question left after removing instructions")
         if unknown_share(q, ctx.idf) >= UNKNOWN_MAX:
             return Draft(CANNOT_ANSWER, [], True, "most of the question's words are not in the documents")
+        q = with_names_cased(q, evidence)
         chosen = self._choose(q, evidence, ctx)
         parts = split_question(q.text)
         if len(parts) > 1:
             # "Where and when ...?": each part must be answered; quote what answers each.
-            answers = [self._choose(analyse(p), evidence, ctx) for p in parts]
+            answers = [
+                self._choose(with_names_cased(analyse(p), evidence), evidence, ctx) for p in parts
+            ]
             if all(answers):
                 chosen = _merge(answers, self.settings.max_answer_sentences + len(parts) - 1)
         if not chosen:
