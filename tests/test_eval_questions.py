@@ -28,6 +28,9 @@ SETS = {
     "blind-tune": BLIND / "tune.yaml",
     "blind-holdout1": BLIND / "holdout1.yaml",
     "blind-holdout2": BLIND / "holdout2.yaml",
+    "blind-holdout3": BLIND / "holdout3.yaml",
+    "blind-holdout4": BLIND / "holdout4.yaml",
+    "blind-holdout5": BLIND / "holdout5.yaml",
 }
 
 REQUIRED_KEYS = {"id", "question", "answerable", "facts", "support", "tags"}
@@ -39,6 +42,9 @@ ID_RE = {
     "blind-tune": (re.compile(r"^t\d{3}$"), re.compile(r"^tu\d{3}$")),
     "blind-holdout1": (re.compile(r"^h\d{3}$"), re.compile(r"^hu\d{3}$")),
     "blind-holdout2": (re.compile(r"^g\d{3}$"), re.compile(r"^gu\d{3}$")),
+    "blind-holdout3": (re.compile(r"^k\d{3}$"), re.compile(r"^ku\d{3}$")),
+    "blind-holdout4": (re.compile(r"^m\d{3}$"), re.compile(r"^mu\d{3}$")),
+    "blind-holdout5": (re.compile(r"^p\d{3}$"), re.compile(r"^pu\d{3}$")),
 }
 DIGEST_FROM_003 = ("003_7e1cebe2f3b09a14.txt", 14)
 

@@ -401,7 +401,7 @@ _CASED_WORD = re.compile(r"(?<![.!?:\"“]\s)(?<!^)\b([^\W\d_][\w'’-]*)", re.M
 
 
 def with_names_cased(q: Question, evidence: list[Evidence]) -> Question:
-    """A question typed all in lowercase ("who is vietnams ambassador to malaysia") loses its
+    """A question typed all in lowercase ("who leads the red cross in norway") loses its
     names; a word the evidence only ever writes capitalised inside a sentence is a name."""
     if any(ch.isupper() for ch in q.text[1:]):
         return q
