@@ -56,7 +56,7 @@ lead | led | head | spearhead
 fund | funding | finance | financing
 aid | assistance | support | help
 trade | commerce
-growth | expansion | increase | rise
+growth | grow | grew | grown | expansion | increase | rise
 cooperation | collaboration
 visit | trip | tour
 begin | start | launch | open | commence
@@ -88,7 +88,7 @@ percentage | percent | share
 population | inhabitants | residents
 law | legislation | regulation
 region | area | zone
-chairmanship | chair | presidency
+chairmanship | chair
 initiative | programme | program | project
 upgrade | elevate | raise
 relation | relationship | ties | link

@@ -31,6 +31,7 @@ SETS = {
     "blind-holdout3": BLIND / "holdout3.yaml",
     "blind-holdout4": BLIND / "holdout4.yaml",
     "blind-holdout5": BLIND / "holdout5.yaml",
+    "blind-holdout6": BLIND / "holdout6.yaml",
 }
 
 REQUIRED_KEYS = {"id", "question", "answerable", "facts", "support", "tags"}
@@ -45,6 +46,7 @@ ID_RE = {
     "blind-holdout3": (re.compile(r"^k\d{3}$"), re.compile(r"^ku\d{3}$")),
     "blind-holdout4": (re.compile(r"^m\d{3}$"), re.compile(r"^mu\d{3}$")),
     "blind-holdout5": (re.compile(r"^p\d{3}$"), re.compile(r"^pu\d{3}$")),
+    "blind-holdout6": (re.compile(r"^r\d{3}$"), re.compile(r"^ru\d{3}$")),
 }
 DIGEST_FROM_003 = ("003_7e1cebe2f3b09a14.txt", 14)
 

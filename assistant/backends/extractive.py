@@ -223,6 +223,16 @@ def _has_person(sentence: str, question_tokens: set[str]) -> bool:
         i > 0 and w[:1].isupper() and n not in _NOT_NAMES and n not in question_tokens
         for i, (w, n) in enumerate(zip(words, norm, strict=True))
     ]
+    # A name the question gives by its last word is the question's own person: "Bui Thanh Son"
+    # names nobody new when the question says "Son" (but "Thailand Pham Viet Hung" still does).
+    start = 0
+    for i in range(len(words) + 1):
+        if i < len(words) and words[i][:1].isupper() and norm[i] not in _NOT_NAMES:
+            if norm[i] in question_tokens:
+                for j in range(start, i):
+                    cap[j] = False
+            continue
+        start = i + 1
     for i, n in enumerate(norm):
         # A named body answers "who" too: "the Vietnamese Embassy", "the Ministry of Finance".
         if n in _ORG_HEADS and words[i][:1].isupper() and n not in question_tokens:
@@ -235,7 +245,6 @@ def _has_person(sentence: str, question_tokens: set[str]) -> bool:
     for i, is_cap in enumerate(cap):
         if not is_cap:
             continue
-
         if i + 1 < len(cap) and cap[i + 1]:
             return True
         if (i + 1 < len(norm) and _REPORTING.match(norm[i + 1])) or (
