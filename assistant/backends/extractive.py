@@ -290,20 +290,27 @@ def _has_answer_type(qtype: str, sentence: str, question_tokens: set[str]) -> bo
     if qtype == ORDINAL:
         return any(_ORDINAL.match(t) and t not in question_tokens for t in tokens(sentence)) or bool(
             _ORDINAL_WORD.search(normalize(sentence)))
+    # Years that date something, not years inside a name ("Community Vision 2045").
+    years = [
+        m.group(2) for m in _YEAR_IN_TEXT.finditer(sentence)
+        if m.group(2) not in question_tokens
+        and not ((m.group(1) or "")[:1].isupper() and normalize(m.group(1)) not in MONTHS)
+    ]
     toks = [t for t in tokens(sentence) if t not in question_tokens]
     has_month_day = bool(re.search(rf"\b({'|'.join(MONTHS)}) \d{{1,2}}\b|\b\d{{1,2}} ({'|'.join(MONTHS)})\b",
                                    normalize(sentence))) or bool(re.search(r"\d{1,2}/\d{1,2}/\d{2,4}", sentence))
     if qtype == DATE:
         return has_month_day
     if qtype == YEAR:
-        return any(_YEAR.match(t) for t in toks)
+        return bool(years)
     if qtype == WHEN:
-        return has_month_day or any(_YEAR.match(t) or t in MONTHS for t in toks) or bool(
+        return has_month_day or bool(years) or any(t in MONTHS for t in toks) or bool(
             re.search(r"\b(today|yesterday|tomorrow|last|next|ago|since|decade|century|\d{4}s)\b",
                       normalize(sentence)))
     return True
 
 
+_YEAR_IN_TEXT = re.compile(r"(?:([^\W\d_][\w'’]*)\W{0,2}\s+|^|(?<=\W))((?:1[89]|20)\d\d)\b")
 _CAP_RUN = re.compile(r"(?:\b[A-Z][\w\u00C0-\u1EF9]*(?:[ -]+|$)){2,}")
 _CAP_OF_RUN = re.compile(r"\b[A-Z]\w*(?: [A-Z]\w*)* of(?: the)? [A-Z]\w*(?: [A-Z]\w*)*")
 
@@ -427,6 +434,25 @@ def with_names_cased(q: Question, evidence: list[Evidence]) -> Question:
         for t in q.terms
     )
     return replace(q, terms=terms)
+
+
+_ABOUT_WORDING = frozenset(
+    stem(w) for w in "abbreviation abbreviations acronym acronyms initials meaning definition "
+    "spelling term word phrase wording".split()
+)
+
+
+def _unknown_attribute(q: Question, idf: Callable[[str], float]) -> bool:
+    """"What was the magnitude of X?" when no document ever says "magnitude" (or a synonym)."""
+    oov = idf("\x00never-a-term") - 1e-9
+    asked = focus(q.text)
+    if asked in _ABOUT_WORDING:
+        return False  # "What is the abbreviation of X?": the text shows it without naming it
+    return any(
+        t.text == asked and t.kind == "plain" and idf(t.text) >= oov
+        and not any(len(a) == 1 and idf(a[0]) < oov for a in t.alts)
+        for t in q.terms
+    )
 
 
 def unknown_share(q: Question, idf: Callable[[str], float]) -> float:
@@ -625,6 +651,8 @@ class ExtractiveBackend(Backend):
             return Draft(CANNOT_ANSWER, [], True, "no question left after removing instructions")
         if unknown_share(q, ctx.idf) >= UNKNOWN_MAX:
             return Draft(CANNOT_ANSWER, [], True, "most of the question's words are not in the documents")
+        if _unknown_attribute(q, ctx.idf):
+            return Draft(CANNOT_ANSWER, [], True, "the documents never mention what is asked for")
         q = with_names_cased(q, evidence)
         chosen = self._choose(q, evidence, ctx)
         parts = split_question(q.text)
