@@ -68,7 +68,7 @@ _TYPE_RULES = [
     (re.compile(r"\b(what|which|on what) (dates?|days?)\b"), DATE),
     (re.compile(r"\b(what|which|in what) (years?|period|time ?frame)\b"), YEAR),
     (re.compile(r"^(when|since when)\b|\b(what|which) (month|time)\b"), WHEN),
-    (re.compile(r"^\s*(who|whom|whose)\b|\b(which|what) ((?!(did|does|do|is|was|were|are|has|have|had|will)\b)[\w-]+ ){0,3}?(person|official|minister|"
+    (re.compile(r"^\s*(who|whom)\b|\b(which|what) ((?!(did|does|do|is|was|were|are|has|have|had|will)\b)[\w-]+ ){0,3}?(person|official|minister|"
                 r"leader|ambassador|president|diplomat|secretary|envoy)\b"), PERSON),
     (re.compile(r"\b(which|what|in what|in which) (city|town|venue)\b"), VENUE),
     (re.compile(r"^\s*where\b|\b(which|what|in what) (city|country|place|venue|location|nation)\b"), PLACE),
@@ -115,6 +115,27 @@ _ROLE = re.compile(
     rf"|\b(?:which|what)\s+(?:({_ROLE_KINDS})\s+)?({_ROLE_WORDS})\b",
     re.IGNORECASE,
 )
+
+
+_ASKED_NOUN = re.compile(
+    r"^\W*(?:what|which)\s+([a-z][\w-]*)\s+(?:is|was|are|were|did|does|do|has|have|had|will)\b"
+)
+
+
+def asked_noun(text: str) -> str | None:
+    """The noun of "What magnitude was X?" / "Which theme did Y pick?" (analysed), if any."""
+    m = _ASKED_NOUN.search(normalize(text))
+    return stem(m.group(1)) if m else None
+
+
+_RESTRICTED = re.compile(r"\b([a-z][\w-]*)\s+(?:specifically|alone|solely|exclusively|in particular)\b")
+
+
+def restricted(text: str) -> str | None:
+    """The word a question narrows its scope to ("... for cybersecurity specifically" ->
+    cybersecurity), analysed; None when it does not narrow it."""
+    m = _RESTRICTED.search(normalize(text))
+    return stem(m.group(1).split("-")[-1]) if m else None
 
 
 def focus(text: str) -> str | None:
@@ -260,7 +281,9 @@ _COMMON_INITIALS = frozenset(
 
 
 _WH_WORD = r"(?:what|which|when|where|who|whom|whose|how)"
-_DOUBLE_WH = re.compile(rf"^\W*({_WH_WORD})\s+and\s+({_WH_WORD})\b(.*)$", re.IGNORECASE | re.DOTALL)
+_DOUBLE_WH = re.compile(
+    rf"^\W*({_WH_WORD})\s+(?:and|n|&)\s+({_WH_WORD})\b(.*)$", re.IGNORECASE | re.DOTALL
+)
 _AND_WH = re.compile(
     rf"^(.*?\w.*?),?\s+and\s+((?:(?:in|on|at|for|by|from|since|until|to)\s+)?{_WH_WORD}\b.*)$",
     re.IGNORECASE | re.DOTALL,

@@ -13,6 +13,7 @@ from assistant.backends.extractive import (
     _demonym,
     _has_answer_type,
     _names_office,
+    _unknown_attribute,
     _unqualified,
     acronyms,
     compactness,
@@ -34,7 +35,9 @@ from assistant.question import (
     YEAR,
     analyse,
     answer_type,
+    asked_noun,
     relation,
+    restricted,
     role,
     split_question,
 )
@@ -307,3 +310,41 @@ def test_unqualified(word: str, line: str, question: str, expected: bool) -> Non
 )
 def test_demonym(term: str, bag: set[str], expected: bool) -> None:
     assert _demonym(term, bag) is expected
+
+
+@pytest.mark.parametrize(
+    "question, noun, narrowed",
+    [
+        ("What magnitude was the earthquake?", "magnitude", None),
+        ("Which theme did Malaysia pick?", "theme", None),
+        ("What did he say?", None, None),
+        ("How much did NZ pledge for cybersecurity specifically?", None, "cybersecurity"),
+        ("How much did Germany alone contribute?", None, "germany"),
+    ],
+)
+def test_asked_noun_and_restriction(question: str, noun: str | None, narrowed: str | None) -> None:
+    assert asked_noun(question) == (stem(noun) if noun else None)
+    assert restricted(question) == (stem(narrowed) if narrowed else None)
+
+
+def test_unknown_attribute() -> None:
+    known = {stem(w) for w in ("earthquake", "abbreviation")}
+    idf = lambda t: 1.0 if t in known else 9.0  # noqa: E731
+    assert _unknown_attribute(analyse("What was the magnitude of the earthquake?"), idf)
+    assert _unknown_attribute(analyse("What magnitude was the earthquake?"), idf)
+    # the text shows an acronym or a title without naming it: never refused for that
+    assert not _unknown_attribute(analyse("What is the acronym of the pact?"), idf)
+    assert not _unknown_attribute(analyse("What posts does General Cuong hold?"), idf)
+
+
+@pytest.mark.parametrize(
+    "sentence, expected",
+    [
+        ("the ASEAN Community Vision 2045 guides cooperation", False),  # a year inside a name
+        ("In 2025, Vietnam will chair the group", True),
+        ("after the visit in July 2023", True),
+        ("the new period (2026-2030)", True),
+    ],
+)
+def test_years_that_date_something(sentence: str, expected: bool) -> None:
+    assert _has_answer_type(YEAR, sentence, set()) is expected

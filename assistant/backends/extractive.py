@@ -30,7 +30,7 @@ from ..aliases import alias_keys
 from ..answer import CANNOT_ANSWER, Backend, Context, Draft, Lookup, register
 from ..chunking import sentences
 from ..citations import Citation
-from ..lexical import analyze, stem
+from ..lexical import STOPWORDS, analyze, stem
 from ..normalize import normalize, tokens
 from ..question import (
     DATE,
@@ -46,8 +46,10 @@ from ..question import (
     Term,
     addresses_assistant,
     analyse,
+    asked_noun,
     focus,
     relation,
+    restricted,
     role,
     split_question,
 )
@@ -294,7 +296,10 @@ def _has_answer_type(qtype: str, sentence: str, question_tokens: set[str]) -> bo
     years = [
         m.group(2) for m in _YEAR_IN_TEXT.finditer(sentence)
         if m.group(2) not in question_tokens
-        and not ((m.group(1) or "")[:1].isupper() and normalize(m.group(1)) not in MONTHS)
+        and not (
+            (m.group(1) or "")[:1].isupper()
+            and normalize(m.group(1)) not in MONTHS | STOPWORDS
+        )
     ]
     toks = [t for t in tokens(sentence) if t not in question_tokens]
     has_month_day = bool(re.search(rf"\b({'|'.join(MONTHS)}) \d{{1,2}}\b|\b\d{{1,2}} ({'|'.join(MONTHS)})\b",
@@ -436,20 +441,20 @@ def with_names_cased(q: Question, evidence: list[Evidence]) -> Question:
     return replace(q, terms=terms)
 
 
+# Words for what a line shows without naming it: an acronym in brackets, a person's titles.
 _ABOUT_WORDING = frozenset(
     stem(w) for w in "abbreviation abbreviations acronym acronyms initials meaning definition "
-    "spelling term word phrase wording".split()
+    "spelling term word phrase wording post posts position positions role roles title titles "
+    "job capacity rank".split()
 )
 
 
 def _unknown_attribute(q: Question, idf: Callable[[str], float]) -> bool:
     """"What was the magnitude of X?" when no document ever says "magnitude" (or a synonym)."""
     oov = idf("\x00never-a-term") - 1e-9
-    asked = focus(q.text)
-    if asked in _ABOUT_WORDING:
-        return False  # "What is the abbreviation of X?": the text shows it without naming it
+    asked = {focus(q.text), asked_noun(q.text)} - {None} - _ABOUT_WORDING
     return any(
-        t.text == asked and t.kind == "plain" and idf(t.text) >= oov
+        t.text in asked and t.kind == "plain" and idf(t.text) >= oov
         and not any(len(a) == 1 and idf(a[0]) < oov for a in t.alts)
         for t in q.terms
     )
@@ -511,9 +516,11 @@ def score_units(
     offices = [t for t in terms if t.text in role(q.text) and known(t)]
     # "Which is X's largest partner?": a line that ranks nothing does not answer it.
     ranked = [t for t in terms if t.text in _SUPERLATIVES]
-    # "What is the population of X?": the attribute named must be in the quoted sentence itself.
+    # "What is the population of X?" / "... for cybersecurity specifically": the attribute or
+    # scope named must be in the quoted sentence itself.
     attribute = next((t for t in terms if t.text == focus(q.text) and t.kind == "plain"), None)
     attribute = known(attribute)
+    narrowed = next((t for t in terms if t.text == restricted(q.text)), None)
     # "Who chaired X?": a line where someone merely attended X does not answer it.
     did = next(
         (t for t in terms
@@ -575,6 +582,8 @@ def score_units(
                 if did and not _covers(did, line_bag):
                     missing_key = True
                 if attribute and not _covers(attribute, bag):
+                    missing_key = True
+                if narrowed and not _covers(narrowed, bag):
                     missing_key = True
                 if any(
                     not (_covers(t, line_bag) and _unqualified(t, line, q_tokens, _ORDINALS))
