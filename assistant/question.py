@@ -62,12 +62,16 @@ _TYPE_RULES = [
     (re.compile(r"^what (is|was|were|are|has been) the (\w+ ){0,2}(value|amount|sum|total|cost|"
                 r"price|percentage|share|proportion|figure|budget|volume|size|turnover|population|"
                 r"area|length|rate|gdp|revenue)\b"), QUANTITY),
+    (re.compile(r"\bhow many (euros?|dollars?|usd|pounds?|yen|yuan|dong|vnd|nzd|eur)\b"), QUANTITY),
     (re.compile(r"\b(how (many|long|old)|what number)\b"), NUMBER),
     (re.compile(r"\b(which|what) (edition|session|anniversary|iteration|round|instal?lment|"
                 r"meeting number|ordinal)\b"), ORDINAL),
     (re.compile(r"\b(what|which|on what) (dates?|days?)\b"), DATE),
     (re.compile(r"\b(what|which|in what) (years?|period|time ?frame)\b"), YEAR),
     (re.compile(r"^(when|since when)\b|\b(what|which) (month|time)\b"), WHEN),
+    (re.compile(r"\bname of (the |a |an )?([\w-]+ ){0,2}(chairman|chairwoman|chair|minister|"
+                r"ambassador|president|official|leader|person|secretary|envoy|spokesperson|"
+                r"director|head|chief|photographer|author|reporter)\b"), PERSON),
     (re.compile(r"^\s*(who|whom)\b|\b(which|what) ((?!(did|does|do|is|was|were|are|has|have|had|will)\b)[\w-]+ ){0,3}?(person|official|minister|"
                 r"leader|ambassador|president|diplomat|secretary|envoy)\b"), PERSON),
     (re.compile(r"\b(which|what|in what|in which) (city|town|venue)\b"), VENUE),
@@ -122,13 +126,30 @@ _ASKED_NOUN = re.compile(
 )
 
 
+_PREDICATE = re.compile(
+    r"^\W*(?:which|what)\b[^?]{0,40}?\b(?:is|was|are|were)\s+(?:the\s+|a\s+|an\s+)?"
+    r"([a-z][\w-]*)\s+(?:of|for|to|in|at|on)\b"
+)
+
+
+def predicate_noun(text: str) -> str | None:
+    """The role a which-question asks who fills: "Which member state is coordinator for X?" ->
+    coordinator (analysed); None when there is none."""
+    m = _PREDICATE.search(normalize(text))
+    return stem(m.group(1)) if m else None
+
+
 def asked_noun(text: str) -> str | None:
     """The noun of "What magnitude was X?" / "Which theme did Y pick?" (analysed), if any."""
     m = _ASKED_NOUN.search(normalize(text))
     return stem(m.group(1)) if m else None
 
 
-_RESTRICTED = re.compile(r"\b([a-z][\w-]*)\s+(?:specifically|alone|solely|exclusively|in particular)\b")
+# "Germany alone ..."; "... for cybersecurity specifically?" (at the end of a clause: before a
+# verb, "specifically" qualifies the verb, not the word before it).
+_RESTRICTED = re.compile(
+    r"\b([a-z][\w-]*)\s+(?:alone\b|(?:specifically|solely|exclusively|in particular)\s*(?:[?.,;!]|$))"
+)
 
 
 def restricted(text: str) -> str | None:
@@ -189,7 +210,8 @@ def answer_type(text: str) -> str:
     m = _WH.search(low)
     if not m:
         return OTHER
-    if re.match(r"\W*where (is|was|will|were|are)\b.*\b(held|hosted|located|take place|took place)\b",
+    if re.match(r"\W*where (in [\w-]+ )?(is|was|will|were|are)\b.*\b(held|hosted|located|take place|"
+                r"took place)\b",
                 low[m.start():]):
         return VENUE
     window = low[m.start() : m.start() + 40]
@@ -302,7 +324,9 @@ def split_question(text: str) -> list[str]:
     if not m or not _WH.search(normalize(m.group(1))):
         return [text]
     first, second = m.group(1).strip(), m.group(2).strip()
-    # The second part leans on the first for its subject: give it the first part's words.
+    if len(analyze(second)) >= 5:
+        return [first, second]  # it says what it is about
+    # A short second part ("and on what date?") leans on the first for its subject.
     context = _LEADING_WH.sub("", first, count=1)
     return [first, f"{second.rstrip('?').strip()} {context}"]
 

@@ -33,6 +33,7 @@ SETS = {
     "blind-holdout5": BLIND / "holdout5.yaml",
     "blind-holdout6": BLIND / "holdout6.yaml",
     "blind-holdout7": BLIND / "holdout7.yaml",
+    "blind-holdout8": BLIND / "holdout8.yaml",
 }
 
 REQUIRED_KEYS = {"id", "question", "answerable", "facts", "support", "tags"}
@@ -49,6 +50,7 @@ ID_RE = {
     "blind-holdout5": (re.compile(r"^p\d{3}$"), re.compile(r"^pu\d{3}$")),
     "blind-holdout6": (re.compile(r"^r\d{3}$"), re.compile(r"^ru\d{3}$")),
     "blind-holdout7": (re.compile(r"^s\d{3}$"), re.compile(r"^su\d{3}$")),
+    "blind-holdout8": (re.compile(r"^v\d{3}$"), re.compile(r"^vu\d{3}$")),
 }
 DIGEST_FROM_003 = ("003_7e1cebe2f3b09a14.txt", 14)
 

@@ -13,6 +13,7 @@ from assistant.backends.extractive import (
     _demonym,
     _has_answer_type,
     _names_office,
+    _standalone,
     _unknown_attribute,
     _unqualified,
     acronyms,
@@ -36,6 +37,7 @@ from assistant.question import (
     analyse,
     answer_type,
     asked_noun,
+    predicate_noun,
     relation,
     restricted,
     role,
@@ -253,6 +255,8 @@ def test_lowercase_question_gets_its_names_from_the_evidence() -> None:
     assert kinds["ambassador"] == "plain"  # a title, not a name
     cased = analyse("Who is the ambassador to Malaysia?")
     assert with_names_cased(cased, ev) == cased  # a typed capital: the user's casing stands
+    plain = analyse("Which talks went well?")  # capitalised as a sentence, names nothing
+    assert with_names_cased(plain, ev) == plain
 
 
 def test_unknown_share() -> None:
@@ -348,3 +352,40 @@ def test_unknown_attribute() -> None:
 )
 def test_years_that_date_something(sentence: str, expected: bool) -> None:
     assert _has_answer_type(YEAR, sentence, set()) is expected
+
+
+@pytest.mark.parametrize(
+    "question, noun",
+    [
+        ("Which ASEAN member state is coordinator for ASEAN-Australia relations?", "coordinator"),
+        ("What is the population of Vietnam?", "population"),
+        ("Which country chaired ASEAN in 2024?", None),
+    ],
+)
+def test_predicate_noun(question: str, noun: str | None) -> None:
+    assert predicate_noun(question) == (stem(noun) if noun else None)
+
+
+@pytest.mark.parametrize(
+    "question, expected",
+    [
+        ("What is the name of the Chairman who stressed fiscal discipline?", PERSON),
+        ("How many euros does the plan contribute?", QUANTITY),
+        ("Where in Malaysia was the retreat held?", VENUE),
+        ("Whose foreign ministers did Son meet?", OTHER),  # a country can answer "whose"
+    ],
+)
+def test_more_answer_types(question: str, expected: str) -> None:
+    assert answer_type(question) == expected
+
+
+def test_alone_needs_the_word_on_its_own() -> None:
+    germany = next(t for t in analyse("How much did Germany alone give?").terms if t.text == stem("germany"))
+    assert not _standalone(germany, "The ASEAN-EU-Germany Climate Action Plan has 6 million euros.")
+    assert _standalone(germany, "Germany gave 2 million euros.")
+
+
+def test_short_second_part_borrows_the_subject() -> None:
+    long = "Which anniversary is 2025, and by what year does Vietnam want to be a modern industrialized country?"
+    assert split_question(long)[1] == "by what year does Vietnam want to be a modern industrialized country?"
+    assert split_question("Who hosted the forum, and on what date?")[1] == "on what date the forum"

@@ -48,6 +48,7 @@ from ..question import (
     analyse,
     asked_noun,
     focus,
+    predicate_noun,
     relation,
     restricted,
     role,
@@ -407,6 +408,13 @@ def _unqualified(t: Term, line: str, question_tokens: set[str], qualifiers: Abst
     return not hits or any(i == 0 or toks[i - 1] not in qualifiers for i in hits)
 
 
+def _standalone(t: Term, sentence: str) -> bool:
+    """``t`` occurs in the sentence on its own, not only inside a compound name: "Japan alone"
+    is not answered by a figure for the "EU-Japan-Korea Partnership Fund"."""
+    words = re.findall(r"[^\W_][\w'’]*(?:-[^\W_][\w'’]*)*", sentence)
+    return any("-" not in w and _covers(t, _bag(w)) for w in words)
+
+
 def _partial_name(
     t: Term, heads: dict[int, Term], bag: AbstractSet[str], doc_bag: AbstractSet[str]
 ) -> bool:
@@ -424,8 +432,8 @@ _CASED_WORD = re.compile(r"(?<![.!?:\"“]\s)(?<!^)\b([^\W\d_][\w'’-]*)", re.M
 def with_names_cased(q: Question, evidence: list[Evidence]) -> Question:
     """A question typed all in lowercase ("who leads the red cross in norway") loses its
     names; a word the evidence only ever writes capitalised inside a sentence is a name."""
-    if any(ch.isupper() for ch in q.text[1:]):
-        return q
+    if any(ch.isupper() for ch in q.text):
+        return q  # typed with capitals: a word the user left lowercase is not a name
     seen: dict[str, bool] = {}
     for ev in evidence:
         for m in _CASED_WORD.finditer(ev.chunk.text):
@@ -518,7 +526,11 @@ def score_units(
     ranked = [t for t in terms if t.text in _SUPERLATIVES]
     # "What is the population of X?" / "... for cybersecurity specifically": the attribute or
     # scope named must be in the quoted sentence itself.
-    attribute = next((t for t in terms if t.text == focus(q.text) and t.kind == "plain"), None)
+    attribute = next(
+        (t for t in terms
+         if t.text in (focus(q.text), predicate_noun(q.text)) and t.kind == "plain"),
+        None,
+    )
     attribute = known(attribute)
     narrowed = next((t for t in terms if t.text == restricted(q.text)), None)
     # "Who chaired X?": a line where someone merely attended X does not answer it.
@@ -564,6 +576,8 @@ def score_units(
                     elif _covers(t, line_bag):
                         credit = LINE_CREDIT
                         covered.add(t.text)
+                        if _YEAR.match(t.text):
+                            missing_key = True  # "in 2023" is not answered by a 2024 figure
                     elif (_covers(t, title_bag) and (
                         t.kind not in ("entity", "number") or _covers(t, story_bag)
                     )) or (
@@ -583,7 +597,7 @@ def score_units(
                     missing_key = True
                 if attribute and not _covers(attribute, bag):
                     missing_key = True
-                if narrowed and not _covers(narrowed, bag):
+                if narrowed and not _standalone(narrowed, text):
                     missing_key = True
                 if any(
                     not (_covers(t, line_bag) and _unqualified(t, line, q_tokens, _ORDINALS))
