@@ -1,10 +1,10 @@
-"""CI gate: the official question set on the default offline backend must stay above thresholds.
+"""CI gate: the question sets on the default offline backend must stay above thresholds.
 
-Runs ``tests/eval/questions.yaml`` through ``Assistant.ask`` with the extractive backend over the
-real MiniLM index of ``seeds/`` (the session fixture ``seeds_assistant``), exactly as
-``assistant eval`` does, and compares every metric with ``tests/eval/thresholds.yaml``. The
-thresholds are what the system really reaches; raise them when it improves, never lower them to
-make a run pass.
+Runs ``tests/eval/questions.yaml``, and separately all blind sets under ``tests/eval/blind/``
+pooled, through ``Assistant.ask`` with the extractive backend over the real MiniLM index of
+``seeds/`` (the session fixture ``seeds_assistant``), exactly as ``assistant eval`` does, and
+compares every metric with ``tests/eval/thresholds.yaml``. The thresholds are what the system
+really reaches; raise them when it improves, never lower them to make a run pass.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ THRESHOLDS = yaml.safe_load((EVAL / "thresholds.yaml").read_text(encoding="utf-8
 MINIMUMS = THRESHOLDS["min"]
 MAXIMUMS = THRESHOLDS["max"]
 BACKEND = THRESHOLDS["backend"]
+BLIND = THRESHOLDS["blind"]
 
 
 @pytest.fixture(scope="module")
@@ -38,6 +39,40 @@ def official(seeds_assistant) -> dict:
     assert BACKEND in report["backends"], report["skipped"]
     print(format_table(report))  # shown by pytest when a threshold fails
     return report
+
+
+@pytest.fixture(scope="module")
+def blind(seeds_assistant) -> dict:
+    files = sorted((EVAL / BLIND["folder"]).glob("*.yaml"))
+    questions = [q for f in files for q in load_questions(f)]
+    report = build_report(
+        seeds_assistant, questions, [BACKEND], progress=False, questions_file=BLIND["folder"]
+    )
+    assert BACKEND in report["backends"], report["skipped"]
+    print(format_table(report))
+    return report
+
+
+@pytest.mark.parametrize("metric", sorted(BLIND["min"]))
+def test_blind_metric_reaches_minimum(blind: dict, metric: str) -> None:
+    value = blind["backends"][BACKEND]["metrics"][metric]
+    assert value is not None and value >= BLIND["min"][metric], (
+        f"blind sets: {metric} = {value} fell below the threshold {BLIND['min'][metric]}"
+    )
+
+
+@pytest.mark.parametrize("metric", sorted(BLIND["max"]))
+def test_blind_metric_stays_under_maximum(blind: dict, metric: str) -> None:
+    value = blind["backends"][BACKEND]["metrics"][metric]
+    assert value is not None and value <= BLIND["max"][metric], (
+        f"blind sets: {metric} = {value} rose above the threshold {BLIND['max'][metric]}"
+    )
+
+
+def test_blind_gate_reads_every_blind_set(blind: dict) -> None:
+    files = sorted((EVAL / BLIND["folder"]).glob("*.yaml"))
+    assert len(files) >= 10
+    assert blind["questions"]["total"] == sum(len(load_questions(f)) for f in files)
 
 
 def test_thresholds_file_is_complete() -> None:
