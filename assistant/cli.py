@@ -110,10 +110,14 @@ def _print_answer(ans: Any) -> None:
 
 @main.command()
 @click.argument("question", nargs=-1, required=True)
-@click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON (Answer.to_dict()).")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the answer as JSON (Answer.to_dict())."
+)
 @click.option("--backend", help="Answering backend (auto, extractive, local, openai).")
 @click.option("--top-k", type=click.IntRange(1, 50), help="Evidence chunks given to the answerer.")
-@click.option("--stream", is_flag=True, help="Show the answer as it is written, then the verified one.")
+@click.option(
+    "--stream", is_flag=True, help="Show the answer as it is written, then the verified one."
+)
 @click.option("--corpus", type=click.Path(), help="Folder of documents (default: seeds/).")
 @click.option("--index-dir", type=click.Path(), help="Index folder (default: vectorstore/).")
 @friendly
@@ -153,7 +157,9 @@ def ask(
 
 @main.command(name="eval")
 @click.option("--backend", "backends", multiple=True, help="Backend to evaluate (repeatable).")
-@click.option("--questions", type=click.Path(), help="Question file (default: tests/eval/questions.yaml).")
+@click.option(
+    "--questions", type=click.Path(), help="Question file (default: tests/eval/questions.yaml)."
+)
 @click.option("--corpus", type=click.Path(), help="Folder of documents (default: seeds/).")
 @click.option("--index-dir", type=click.Path(), help="Index folder (default: vectorstore/).")
 @click.option("--out", type=click.Path(), default="eval-report", show_default=True,

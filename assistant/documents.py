@@ -105,7 +105,10 @@ def load(
     try:
         size = path.stat().st_size
         if size > max_bytes:
-            warn(f"skipped {source}: {size / 1e6:.1f} MB is over the {max_bytes / 1e6:.0f} MB limit")
+            warn(
+                f"skipped {source}: {size / 1e6:.1f} MB is over the "
+                f"{max_bytes / 1e6:.0f} MB limit"
+            )
             return None
         data = path.read_bytes()
     except OSError as e:

@@ -221,7 +221,9 @@ class Index:
         with self._lock():
             paths = discover(corpus, s.extensions, warn)
             if not paths:
-                raise CorpusError(f"the corpus folder {corpus} holds no documents ({', '.join(s.extensions)})")
+                raise CorpusError(
+                    f"the corpus folder {corpus} holds no documents ({', '.join(s.extensions)})"
+                )
             try:
                 meta = self.meta() if self.db_path.exists() else {}
             except IndexError_:
@@ -285,7 +287,8 @@ class Index:
 
     def _vector_count_mismatch(self, db: sqlite3.Connection) -> bool:
         """True when the last run died between writing vectors and the chunk table."""
-        return db.execute("SELECT value FROM meta WHERE key='dirty'").fetchone() not in (None, ("0",))
+        row = db.execute("SELECT value FROM meta WHERE key='dirty'").fetchone()
+        return row not in (None, ("0",))
 
     def _apply(
         self,

@@ -66,12 +66,15 @@ _TYPE_RULES = [
     (re.compile(r"\b(how (many|long|old)|what number)\b"), NUMBER),
     (re.compile(r"\b(which|what) (edition|session|anniversary|iteration|round|instal?lment|"
                 r"meeting number|ordinal)\b"), ORDINAL),
-    (re.compile(r"\b(what|which|on what) (dates?|days?)\b"), DATE),
-    (re.compile(r"\b(what|which|in what) (years?|period|time ?frame)\b"), YEAR),
+    (re.compile(r"\b(what|which|on what) (exact |specific |precise )?(dates?|days?)\b"), DATE),
+    (re.compile(r"\b(what|which|in what) (exact |specific |precise )?(years?|period|time ?frame)\b"),
+     YEAR),
     (re.compile(r"^(when|since when)\b|\b(what|which) (month|time)\b"), WHEN),
     (re.compile(r"\bname of (the |a |an )?([\w-]+ ){0,2}(chairman|chairwoman|chair|minister|"
                 r"ambassador|president|official|leader|person|secretary|envoy|spokesperson|"
                 r"director|head|chief|photographer|author|reporter)\b"), PERSON),
+    # "Who did X urge ...?" asks for whoever X addressed: businesses, partners, a person.
+    (re.compile(r"^\s*(who|whom) (did|does|do|will|would|should|can|could|has|have|had)\b"), OTHER),
     (re.compile(r"^\s*(who|whom)\b|\b(which|what) ((?!(did|does|do|is|was|were|are|has|have|had|will)\b)[\w-]+ ){0,3}?(person|official|minister|"
                 r"leader|ambassador|president|diplomat|secretary|envoy)\b"), PERSON),
     (re.compile(r"\b(which|what|in what|in which) (city|town|venue)\b"), VENUE),
@@ -137,6 +140,18 @@ def predicate_noun(text: str) -> str | None:
     coordinator (analysed); None when there is none."""
     m = _PREDICATE.search(normalize(text))
     return stem(m.group(1)) if m else None
+
+
+_COUNTED = re.compile(
+    r"\bhow many ((?:[a-z][\w-]*\s+){0,2}?[a-z][\w-]*)\s+(?:is|are|was|were|did|does|do|has|have|had|"
+    r"will|would|can|could|in|of|for|to|at|on|by|from|under|been|were)\b"
+)
+
+
+def counted_noun(text: str) -> str | None:
+    """What "How many action lines ...?" counts (its last word, analysed), if it says."""
+    m = _COUNTED.search(normalize(text))
+    return stem(m.group(1).split()[-1]) if m else None
 
 
 def asked_noun(text: str) -> str | None:

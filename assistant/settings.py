@@ -14,7 +14,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="ASSISTANT_", extra="forbid", validate_default=True)
+    model_config = SettingsConfigDict(
+        env_prefix="ASSISTANT_", extra="forbid", validate_default=True
+    )
 
     # --- documents -------------------------------------------------------------------------
     corpus: Path = Field(default=Path("seeds"), description="Folder of documents to answer from.")

@@ -1,4 +1,7 @@
-"""Answering on the real seeds with the default offline stack (MiniLM ONNX + Chroma + extractive)."""
+"""Answering on the real seeds with the default offline stack.
+
+The stack is MiniLM ONNX + Chroma + extractive.
+"""
 
 from __future__ import annotations
 
@@ -38,14 +41,32 @@ def test_out_of_corpus_questions_are_refused(seeds_assistant: Assistant, questio
     "question, source, line, fact",
     [
         # diacritic-free spelling of a name written with diacritics
-        ("What did Pham Minh Chinh say about unity in diversity?", "001_2f1744e17bc85973.txt", 8, "unity in diversity"),
+        (
+            "What did Pham Minh Chinh say about unity in diversity?",
+            "001_2f1744e17bc85973.txt",
+            8,
+            "unity in diversity",
+        ),
         # diacritics in the question, none in the document
-        ("Who led the Vietnamese delegation with Bùi Thanh Sơn to Kuala Lumpur on July 10?", NZ, 4, "Bui Thanh Son"),
-        # the answer sits on a noise-damaged line ("d♔elegation", "Ja꧅nuary"); 003:2 repeats it cleanly
-        ("Where did the Vietnamese delegation attend the AMM Retreat on January 19?", "003_7e1cebe2f3b09a14.txt", None, "Langkawi"),
+        (
+            "Who led the Vietnamese delegation with Bùi Thanh Sơn to Kuala Lumpur on July 10?",
+            NZ,
+            4,
+            "Bui Thanh Son",
+        ),
+        # the answer sits on a noise-damaged line ("d♔elegation", "Ja꧅nuary");
+        # 003:2 repeats it cleanly
+        (
+            "Where did the Vietnamese delegation attend the AMM Retreat on January 19?",
+            "003_7e1cebe2f3b09a14.txt",
+            None,
+            "Langkawi",
+        ),
     ],
 )
-def test_answers_with_spelling_variants(seeds_assistant: Assistant, question, source, line, fact) -> None:
+def test_answers_with_spelling_variants(
+    seeds_assistant: Assistant, question, source, line, fact
+) -> None:
     ans = seeds_assistant.ask(question)
     assert not ans.refused, question
     assert fact.lower() in ans.text.lower().replace("ạ", "a")
@@ -75,7 +96,10 @@ def test_every_shown_citation_verifies(seeds_assistant: Assistant) -> None:
 
 def test_retrieval_of_diacritic_free_and_noisy_queries(seeds_assistant: Assistant) -> None:
     ev = seeds_assistant.retrieve("Luong Tam Quang Kazakhstan police crime prevention")
-    assert (ev[0].source, ev[0].chunk.start_line <= 12 <= ev[0].chunk.end_line) == ("001_2f1744e17bc85973.txt", True)
+    assert (ev[0].source, ev[0].chunk.start_line <= 12 <= ev[0].chunk.end_line) == (
+        "001_2f1744e17bc85973.txt",
+        True,
+    )
     ev = seeds_assistant.retrieve("Vietnamese d♔elegation Langkawi Ja꧅nuary 19")
     assert ev[0].source == "003_7e1cebe2f3b09a14.txt" and ev[0].chunk.start_line <= 4
 

@@ -48,7 +48,10 @@ def test_chunk_ids_are_stable_and_distinct() -> None:
     "line, expected",
     [
         ("One. Two!", ["One.", "Two!"]),
-        ("Held in Washington, D.C. on Monday. Next.", ["Held in Washington, D.C. on Monday.", "Next."]),
+        (
+            "Held in Washington, D.C. on Monday. Next.",
+            ["Held in Washington, D.C. on Monday.", "Next."],
+        ),
         ("The U.S. and Dr. Smith agreed. Fine.", ["The U.S. and Dr. Smith agreed.", "Fine."]),
         ("It grew 40%. In 2020 it began.", ["It grew 40%.", "In 2020 it began."]),
         ("Version 3.0 is out", ["Version 3.0 is out"]),

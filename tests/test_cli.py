@@ -74,7 +74,10 @@ def test_errors_are_one_line(args: list[str], code: int, message: str, seeds_ind
 
 def test_empty_corpus(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
-    r = CliRunner().invoke(main, ["ask", "--corpus", str(tmp_path / "empty"), "--index-dir", str(tmp_path / "i"), "hi?"])
+    r = CliRunner().invoke(
+        main,
+        ["ask", "--corpus", str(tmp_path / "empty"), "--index-dir", str(tmp_path / "i"), "hi?"],
+    )
     assert r.exit_code == 1 and "holds no documents" in r.output and "Traceback" not in r.output
 
 
@@ -82,7 +85,9 @@ def test_unreadable_index(tmp_path: Path) -> None:
     idx = tmp_path / "idx"
     idx.mkdir()
     (idx / "chunks.sqlite3").write_bytes(b"garbage" * 1000)
-    r = CliRunner().invoke(main, ["ask", "--index-dir", str(idx), "--corpus", str(REPO / "seeds"), "hi there?"])
+    r = CliRunner().invoke(
+        main, ["ask", "--index-dir", str(idx), "--corpus", str(REPO / "seeds"), "hi there?"]
+    )
     assert r.exit_code == 3
     assert "assistant index --rebuild" in r.output and "Traceback" not in r.output
 
@@ -112,5 +117,6 @@ def test_offline_default_under_unshare(seeds_index: Path) -> None:
     d = json.loads(p.stdout)
     assert "329 million" in d["answer"] and not d["refused"]
     c = next(c for c in d["citations"] if c["start_line"] == 11)
-    line11 = (REPO / "seeds" / "000_fb43058b33008c4d.txt").read_text(encoding="utf-8").split("\n")[10]
+    seed = REPO / "seeds" / "000_fb43058b33008c4d.txt"
+    line11 = seed.read_text(encoding="utf-8").split("\n")[10]
     assert c["source"] == "000_fb43058b33008c4d.txt" and c["quote"] in line11

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -57,7 +57,7 @@ ID_RE = {
 DIGEST_FROM_003 = ("003_7e1cebe2f3b09a14.txt", 14)
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_set(name: str) -> dict:
     with SETS[name].open(encoding="utf-8") as fh:
         return yaml.safe_load(fh)
@@ -67,7 +67,7 @@ def questions(name: str) -> list[dict]:
     return load_set(name)["questions"]
 
 
-@lru_cache(maxsize=None)
+@cache
 def seed_lines(filename: str) -> tuple[str, ...]:
     """Lines of a seed file, 1-based as an editor shows them.
 
@@ -91,7 +91,9 @@ def parse_support(ref: str) -> tuple[str, int, int]:
 
 
 def cases(name: str):
-    return [pytest.param(name, q, id=f"{name}-{q.get('id', i)}") for i, q in enumerate(questions(name))]
+    return [
+        pytest.param(name, q, id=f"{name}-{q.get('id', i)}") for i, q in enumerate(questions(name))
+    ]
 
 
 ALL_CASES = [c for name in SETS for c in cases(name)]
@@ -122,7 +124,11 @@ def test_question_texts_unique_within_set(name):
 
 def test_no_question_shared_between_sets():
     official = {normalize(q["question"]): q["id"] for q in questions("official")}
-    shared = [(official[t], q["id"]) for q in questions("dev") if (t := normalize(q["question"])) in official]
+    shared = [
+        (official[t], q["id"])
+        for q in questions("dev")
+        if (t := normalize(q["question"])) in official
+    ]
     assert not shared, f"question text duplicated between sets: {shared}"
 
 
@@ -139,7 +145,9 @@ def test_schema(name, q):
     assert isinstance(q["support"], list)
     assert isinstance(q["tags"], list) and all(isinstance(t, str) for t in q["tags"])
     for fact in q["facts"]:
-        assert isinstance(fact, list) and fact, f"fact must be a non-empty list of alternatives: {fact!r}"
+        assert isinstance(fact, list) and fact, (
+            f"fact must be a non-empty list of alternatives: {fact!r}"
+        )
         for alt in fact:
             assert isinstance(alt, str) and normalize(alt), f"empty fact alternative in {fact!r}"
     for ref in q["support"]:
@@ -149,7 +157,9 @@ def test_schema(name, q):
         assert len(q["facts"]) >= 1, "answerable question needs at least one fact"
         assert len(q["support"]) >= 1, "answerable question needs at least one support line"
     else:
-        assert unanswerable_re.match(q["id"]), f"unanswerable id should match {unanswerable_re.pattern}"
+        assert unanswerable_re.match(q["id"]), (
+            f"unanswerable id should match {unanswerable_re.pattern}"
+        )
         assert q["facts"] == [], "unanswerable question must have no facts"
         assert q["support"] == [], "unanswerable question must have no support"
     if "multi-fact" in q["tags"]:
@@ -194,7 +204,9 @@ def test_official_counts():
     assert len(qs) - unanswerable >= 50, f"only {len(qs) - unanswerable} answerable"
 
 
-@pytest.mark.parametrize("tag,minimum", [("multi-fact", 5), ("diacritics", 5), ("noise", 3), ("injection", 3)])
+@pytest.mark.parametrize(
+    "tag,minimum", [("multi-fact", 5), ("diacritics", 5), ("noise", 3), ("injection", 3)]
+)
 def test_official_tag_counts(tag, minimum):
     assert _tag_count(tag) >= minimum, f"only {_tag_count(tag)} questions tagged {tag}"
 

@@ -22,7 +22,9 @@ def test_first_build_then_unchanged_embeds_nothing(hash_assistant: Assistant) ->
 def test_changed_file_is_reembedded_alone(hash_assistant: Assistant, corpus: Path) -> None:
     hash_assistant.build_index()
     target = corpus / "000_fb43058b33008c4d.txt"
-    target.write_text(target.read_text(encoding="utf-8") + "\nA brand new closing line.", encoding="utf-8")
+    target.write_text(
+        target.read_text(encoding="utf-8") + "\nA brand new closing line.", encoding="utf-8"
+    )
     report = hash_assistant.build_index()
     n_chunks = len(chunk_document(_doc(target, corpus)))
     assert report.embedded == n_chunks
@@ -36,7 +38,9 @@ def test_deleted_file_chunks_disappear(hash_assistant: Assistant, corpus: Path) 
     report = hash_assistant.build_index()
     assert report.files == 4 and report.removed > 0
     assert report.chunks == first.chunks - report.removed
-    assert all(e.source != "004_c68e8246998bbcaa.txt" for e in hash_assistant.retrieve("Kaja Kallas EU"))
+    assert all(
+        e.source != "004_c68e8246998bbcaa.txt" for e in hash_assistant.retrieve("Kaja Kallas EU")
+    )
     assert hash_assistant.index._chroma().count() == report.chunks
 
 

@@ -37,6 +37,7 @@ from assistant.question import (
     analyse,
     answer_type,
     asked_noun,
+    counted_noun,
     predicate_noun,
     relation,
     restricted,
@@ -174,8 +175,11 @@ def test_acronyms(text: str, expected: set[str]) -> None:
 @pytest.mark.parametrize(
     "words, found, expected",
     [
-        ("2025 marks the 30th anniversary of vietnam joining asean".split(),
-         {"2025", "anniversary", "vietnam", "asean"}, 4 / 9),
+        (
+            "2025 marks the 30th anniversary of vietnam joining asean".split(),
+            {"2025", "anniversary", "vietnam", "asean"},
+            4 / 9,
+        ),
         ("a b c".split(), {"a"}, 0.0),  # one word: nothing to be close to
         ("x a y y y y b a".split(), {"a", "b"}, 2 / 2),  # the closest pair counts
     ],
@@ -187,7 +191,12 @@ def test_compactness(words: list[str], found: set[str], expected: float) -> None
 @pytest.mark.parametrize(
     "qtype, sentence, question, expected",
     [
-        (ORDINAL, "At the 15th EAS Foreign Ministers' Meeting, the countries agreed.", "which edition", True),
+        (
+            ORDINAL,
+            "At the 15th EAS Foreign Ministers' Meeting, the countries agreed.",
+            "which edition",
+            True,
+        ),
         (ORDINAL, "The EAS Foreign Ministers' Meeting was held.", "which edition", False),
         (VENUE, "The meetings will take place in Kuala Lumpur.", "in which city", True),
         (VENUE, "The summit will take place in late 2025.", "in which city", False),
@@ -204,15 +213,32 @@ def test_answer_type_in_sentence(qtype: str, sentence: str, question: str, expec
 @pytest.mark.parametrize(
     "question, line, expected",
     [
-        ("Who is Cuba's Minister of Higher Education?",
-         "Cuba's Deputy Minister of Higher Education Reynaldo Velázquez will visit.", False),
-        ("Who is Cuba's Deputy Minister of Higher Education?",
-         "Cuba's Deputy Minister of Higher Education Reynaldo Velázquez will visit.", True),
-        ("Who is the foreign minister?",
-         "Deputy Prime Minister and Minister of Foreign Affairs Bui Thanh Son spoke.", True),
+        (
+            "Who is Cuba's Minister of Higher Education?",
+            "Cuba's Deputy Minister of Higher Education Reynaldo Velázquez will visit.",
+            False,
+        ),
+        (
+            "Who is Cuba's Deputy Minister of Higher Education?",
+            "Cuba's Deputy Minister of Higher Education Reynaldo Velázquez will visit.",
+            True,
+        ),
+        (
+            "Who is the foreign minister?",
+            "Deputy Prime Minister and Minister of Foreign Affairs Bui Thanh Son spoke.",
+            True,
+        ),
         ("Who is the foreign minister?", "New Zealand FM Winston Peters praised it.", True),
-        ("Who is Vietnam's envoy in Bangkok?", "Vietnamese Ambassador to Thailand Pham Viet Hung", True),
-        ("Who is Vietnam's ambassador to Malaysia?", "A delegation led by Son visited Malaysia.", False),
+        (
+            "Who is Vietnam's envoy in Bangkok?",
+            "Vietnamese Ambassador to Thailand Pham Viet Hung",
+            True,
+        ),
+        (
+            "Who is Vietnam's ambassador to Malaysia?",
+            "A delegation led by Son visited Malaysia.",
+            False,
+        ),
     ],
 )
 def test_names_office(question: str, line: str, expected: bool) -> None:
@@ -232,11 +258,22 @@ def test_expand_adds_synonyms_only_for_unknown_words() -> None:
 @pytest.mark.parametrize(
     "question, parts",
     [
-        ("Where and when was the forum held?", ["Where was the forum held?", "when was the forum held?"]),
-        ("who hosted the 9th meeting of the Club and on what date",
-         ["who hosted the 9th meeting of the Club", "on what date the 9th meeting of the Club"]),
-        ("What did Son say about trade and investment?", ["What did Son say about trade and investment?"]),
-        ("Which countries and organisations attended?", ["Which countries and organisations attended?"]),
+        (
+            "Where and when was the forum held?",
+            ["Where was the forum held?", "when was the forum held?"],
+        ),
+        (
+            "who hosted the 9th meeting of the Club and on what date",
+            ["who hosted the 9th meeting of the Club", "on what date the 9th meeting of the Club"],
+        ),
+        (
+            "What did Son say about trade and investment?",
+            ["What did Son say about trade and investment?"],
+        ),
+        (
+            "Which countries and organisations attended?",
+            ["Which countries and organisations attended?"],
+        ),
     ],
 )
 def test_split_question(question: str, parts: list[str]) -> None:
@@ -286,7 +323,9 @@ def test_who_is_answered_by_a_person_or_a_named_body(sentence: str, expected: bo
 def test_according_to_names_say_who_said_it_not_what_is_asked() -> None:
     kinds = {t.text: t.kind for t in analyse("According to the Future Forum, what is it?").terms}
     assert kinds[stem("future")] == kinds["forum"] == "plain"
-    assert {t.text: t.kind for t in analyse("What did the Future Forum adopt?").terms}["forum"] == "entity"
+    assert {t.text: t.kind for t in analyse("What did the Future Forum adopt?").terms}[
+        "forum"
+    ] == "entity"
 
 
 def test_relation_of_a_hyphenated_verb() -> None:
@@ -296,9 +335,24 @@ def test_relation_of_a_hyphenated_verb() -> None:
 @pytest.mark.parametrize(
     "word, line, question, expected",
     [
-        ("largest", "The EU is ASEAN's third largest trading partner.", "which is the largest partner", False),
-        ("largest", "The EU is ASEAN's largest trading partner.", "which is the largest partner", True),
-        ("largest", "The EU is ASEAN's third largest partner.", "which is the third largest partner", True),
+        (
+            "largest",
+            "The EU is ASEAN's third largest trading partner.",
+            "which is the largest partner",
+            False,
+        ),
+        (
+            "largest",
+            "The EU is ASEAN's largest trading partner.",
+            "which is the largest partner",
+            True,
+        ),
+        (
+            "largest",
+            "The EU is ASEAN's third largest partner.",
+            "which is the third largest partner",
+            True,
+        ),
         ("minister", "Deputy Minister Reynaldo will visit.", "who is the minister", False),
     ],
 )
@@ -309,8 +363,14 @@ def test_unqualified(word: str, line: str, question: str, expected: bool) -> Non
 
 @pytest.mark.parametrize(
     "term, bag, expected",
-    [("cuban", {"cuba"}, True), ("cuba", {"cuban"}, True), ("korea", {"korean"}, True),
-     ("china", {"chinese"}, False), ("cub", {"cuban"}, False), ("laos", {"lao"}, False)],
+    [
+        ("cuban", {"cuba"}, True),
+        ("cuba", {"cuban"}, True),
+        ("korea", {"korean"}, True),
+        ("china", {"chinese"}, False),
+        ("cub", {"cuban"}, False),
+        ("laos", {"lao"}, False),
+    ],
 )
 def test_demonym(term: str, bag: set[str], expected: bool) -> None:
     assert _demonym(term, bag) is expected
@@ -380,12 +440,26 @@ def test_more_answer_types(question: str, expected: str) -> None:
 
 
 def test_alone_needs_the_word_on_its_own() -> None:
-    germany = next(t for t in analyse("How much did Germany alone give?").terms if t.text == stem("germany"))
+    germany = next(
+        t for t in analyse("How much did Germany alone give?").terms if t.text == stem("germany")
+    )
     assert not _standalone(germany, "The ASEAN-EU-Germany Climate Action Plan has 6 million euros.")
     assert _standalone(germany, "Germany gave 2 million euros.")
 
 
 def test_short_second_part_borrows_the_subject() -> None:
     long = "Which anniversary is 2025, and by what year does Vietnam want to be a modern industrialized country?"
-    assert split_question(long)[1] == "by what year does Vietnam want to be a modern industrialized country?"
+    assert (
+        split_question(long)[1]
+        == "by what year does Vietnam want to be a modern industrialized country?"
+    )
     assert split_question("Who hosted the forum, and on what date?")[1] == "on what date the forum"
+
+
+def test_counted_noun_and_number_words() -> None:
+    assert counted_noun("How many action lines does the plan contain?") == stem("lines")
+    assert not _has_answer_type(
+        NUMBER, "The two sides noted that 94% of the action lines were done.", set(), stem("lines")
+    )
+    assert _has_answer_type(NUMBER, "It has three action lines.", set(), stem("lines"))
+    assert _has_answer_type(NUMBER, "It has three pillars.", set())  # nothing said: any count

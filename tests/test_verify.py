@@ -8,7 +8,12 @@ from assistant.citations import Citation
 from assistant.verify import check_citation, quote_in_lines, support, verify_answer
 
 FILES = {
-    "a.txt": ["Title", "", "Phạm Minh Chính met the d♔elegation in Hà Nội.", "Second line has 329 million NZD."],
+    "a.txt": [
+        "Title",
+        "",
+        "Phạm Minh Chính met the d♔elegation in Hà Nội.",
+        "Second line has 329 million NZD.",
+    ],
     "last.txt": ["first", "the last line has no newline"],
 }
 
@@ -101,6 +106,8 @@ def test_verify_drops_unsupported_claim_even_with_real_quote() -> None:
 def test_verify_keeps_claim_with_one_good_marker_of_two() -> None:
     good = Citation("a.txt", 4, 4, "329 million NZD")
     bad = Citation("a.txt", 1, 1, "not there")
-    v = verify_answer(f"Second line has 329 million NZD {good.marker}{bad.marker}.", [good, bad], lookup)
+    v = verify_answer(
+        f"Second line has 329 million NZD {good.marker}{bad.marker}.", [good, bad], lookup
+    )
     assert v.citations == [good]
     assert "[a.txt:1]" not in v.text

@@ -47,6 +47,7 @@ from ..question import (
     addresses_assistant,
     analyse,
     asked_noun,
+    counted_noun,
     focus,
     predicate_noun,
     relation,
@@ -257,7 +258,22 @@ def _has_person(sentence: str, question_tokens: set[str]) -> bool:
     return False
 
 
-def _has_answer_type(qtype: str, sentence: str, question_tokens: set[str]) -> bool:
+def _counts_in_words(sentence: str, counted: str | None) -> bool:
+    """A count spelled out ("three pillars"); when the question says what it counts, the number
+    word must count that ("the two sides" does not say how many action lines)."""
+    text = normalize(sentence)
+    if counted is None:
+        return bool(_WORD_NUMBER.search(text))
+    toks = tokens(text)
+    return any(
+        _WORD_NUMBER.fullmatch(t) and any(stem(x) == counted or x == counted for x in toks[i + 1 : i + 4])
+        for i, t in enumerate(toks)
+    )
+
+
+def _has_answer_type(
+    qtype: str, sentence: str, question_tokens: set[str], counted: str | None = None
+) -> bool:
     """Does the sentence hold the kind of answer asked for (beyond what the question says)?"""
     if qtype in (QUANTITY, NUMBER):
         toks = tokens(sentence)
@@ -280,7 +296,7 @@ def _has_answer_type(qtype: str, sentence: str, question_tokens: set[str]) -> bo
         ]
         # "How many years ...?" is answered by "the 30th anniversary".
         years = "year" in question_tokens or "years" in question_tokens
-        return bool(counts) or bool(_WORD_NUMBER.search(normalize(sentence))) or (
+        return bool(counts) or _counts_in_words(sentence, counted) or (
             years and bool(re.search(r"\b\d+(st|nd|rd|th) anniversary\b", normalize(sentence)))
         )
     if qtype == PERSON:
@@ -522,6 +538,7 @@ def score_units(
     # The office asked about must be on the quoted line: "Who is X's ambassador?" is not answered
     # by a line that names someone else's office ("Deputy Minister" is not "Minister").
     offices = [t for t in terms if t.text in role(q.text) and known(t)]
+    counted = counted_noun(q.text)
     # "Which is X's largest partner?": a line that ranks nothing does not answer it.
     ranked = [t for t in terms if t.text in _SUPERLATIVES]
     # "What is the population of X?" / "... for cybersecurity specifically": the attribute or
@@ -615,7 +632,7 @@ def score_units(
                         ev.dense or 0.0,
                         got / total,
                         missing_key,
-                        _has_answer_type(q.qtype, text, q_tokens),
+                        _has_answer_type(q.qtype, text, q_tokens, counted),
                         frozenset(covered),
                         novel,
                         compactness(words, {w for w in words if w in q_stems}),
