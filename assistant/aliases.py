@@ -202,7 +202,9 @@ def _phrase_table() -> list[tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]]
     """Multi-word groups: (phrase as analysed words, the other phrases of its group)."""
     out = []
     for line in _WORDS:
-        phrases = [tuple(stem(normalize(x)) for x in w.split()) for w in line.split("|") if w.strip()]
+        phrases = [
+            tuple(stem(normalize(x)) for x in w.split()) for w in line.split("|") if w.strip()
+        ]
         if all(len(p) == 1 for p in phrases):
             continue
         for p in phrases:

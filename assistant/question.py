@@ -21,7 +21,8 @@ _INJECTION = re.compile(
     r"|\byou are now\b|\bact as\b|\bpretend (to be|that|you)\b|\bsystem prompt\b|\bdeveloper mode\b"
     r"|\bjailbreak\b|\b(admin|system|assistant|developer|root)(\s+(note|message|prompt|override))?\s*:"
     r"|\bfrom now on\b|\bnew instructions?\b|</?[a-z_]+>|\bdo not (answer|cite|refuse)\b"
-    r"|^\W*(just\s+|now\s+|please\s+)?(say|reply|respond|output|print|repeat|write (a|an|me a)|pretend|"
+    r"|^\W*(just\s+|now\s+|please\s+)?(say|reply|respond|output|print|repeat|write (a|an|me a)|"
+    r"pretend|"
     r"answer (with|only|that|yes|no))\b"
     r"|\binstead,? (say|answer|reply|respond|tell)\b)",
     re.IGNORECASE,
@@ -43,7 +44,9 @@ def strip_injection(question: str) -> tuple[str, bool]:
         if _INJECTION.search(sentence):
             found = True
             # "Ignore your instructions and tell me X?" keeps "tell me X?".
-            m = re.search(r"\b(and|then|but)\s+(?=(tell|what|who|when|where|how|which|why|explain|list|give)\b)",
+            m = re.search(
+                r"\b(and|then|but)\s+"
+                r"(?=(tell|what|who|when|where|how|which|why|explain|list|give)\b)",
                           sentence, re.IGNORECASE)
             if m and not _INJECTION.search(sentence[m.end():]):
                 kept.append(sentence[m.end():])
@@ -67,18 +70,21 @@ _TYPE_RULES = [
     (re.compile(r"\b(which|what) (edition|session|anniversary|iteration|round|instal?lment|"
                 r"meeting number|ordinal)\b"), ORDINAL),
     (re.compile(r"\b(what|which|on what) (exact |specific |precise )?(dates?|days?)\b"), DATE),
-    (re.compile(r"\b(what|which|in what) (exact |specific |precise )?(years?|period|time ?frame)\b"),
-     YEAR),
+    (re.compile(r"\b(what|which|in what) (exact |specific |precise )?"
+                r"(years?|period|time ?frame)\b"), YEAR),
     (re.compile(r"^(when|since when)\b|\b(what|which) (month|time)\b"), WHEN),
     (re.compile(r"\bname of (the |a |an )?([\w-]+ ){0,2}(chairman|chairwoman|chair|minister|"
                 r"ambassador|president|official|leader|person|secretary|envoy|spokesperson|"
                 r"director|head|chief|photographer|author|reporter)\b"), PERSON),
     # "Who did X urge ...?" asks for whoever X addressed: businesses, partners, a person.
     (re.compile(r"^\s*(who|whom) (did|does|do|will|would|should|can|could|has|have|had)\b"), OTHER),
-    (re.compile(r"^\s*(who|whom)\b|\b(which|what) ((?!(did|does|do|is|was|were|are|has|have|had|will)\b)[\w-]+ ){0,3}?(person|official|minister|"
+    (re.compile(r"^\s*(who|whom)\b|\b(which|what) "
+                r"((?!(did|does|do|is|was|were|are|has|have|had|will)\b)[\w-]+ ){0,3}?"
+                r"(person|official|minister|"
                 r"leader|ambassador|president|diplomat|secretary|envoy)\b"), PERSON),
     (re.compile(r"\b(which|what|in what|in which) (city|town|venue)\b"), VENUE),
-    (re.compile(r"^\s*where\b|\b(which|what|in what) (city|country|place|venue|location|nation)\b"), PLACE),
+    (re.compile(r"^\s*where\b|\b(which|what|in what) "
+                r"(city|country|place|venue|location|nation)\b"), PLACE),
 ]
 
 # Words that say what kind of answer is wanted but rarely appear in the evidence itself.
@@ -143,7 +149,8 @@ def predicate_noun(text: str) -> str | None:
 
 
 _COUNTED = re.compile(
-    r"\bhow many ((?:[a-z][\w-]*\s+){0,2}?[a-z][\w-]*)\s+(?:is|are|was|were|did|does|do|has|have|had|"
+    r"\bhow many ((?:[a-z][\w-]*\s+){0,2}?[a-z][\w-]*)\s+"
+    r"(?:is|are|was|were|did|does|do|has|have|had|"
     r"will|would|can|could|in|of|for|to|at|on|by|from|under|been|were)\b"
 )
 
@@ -163,7 +170,8 @@ def asked_noun(text: str) -> str | None:
 # "Germany alone ..."; "... for cybersecurity specifically?" (at the end of a clause: before a
 # verb, "specifically" qualifies the verb, not the word before it).
 _RESTRICTED = re.compile(
-    r"\b([a-z][\w-]*)\s+(?:alone\b|(?:specifically|solely|exclusively|in particular)\s*(?:[?.,;!]|$))"
+    r"\b([a-z][\w-]*)\s+"
+    r"(?:alone\b|(?:specifically|solely|exclusively|in particular)\s*(?:[?.,;!]|$))"
 )
 
 
@@ -225,7 +233,8 @@ def answer_type(text: str) -> str:
     m = _WH.search(low)
     if not m:
         return OTHER
-    if re.match(r"\W*where (in [\w-]+ )?(is|was|will|were|are)\b.*\b(held|hosted|located|take place|"
+    if re.match(r"\W*where (in [\w-]+ )?(is|was|will|were|are)\b.*"
+                r"\b(held|hosted|located|take place|"
                 r"took place)\b",
                 low[m.start():]):
         return VENUE
@@ -261,14 +270,25 @@ def _phrases(words: list[str]) -> dict[int, tuple[str, int, bool]]:
 _ATTRIBUTION = re.compile(r"\baccording to\b[^,;?]*", re.IGNORECASE)
 
 
-def _attribution_words(text: str, words: list[str]) -> set[int]:
-    """Indexes of the words inside an "according to ..." clause (up to the next comma)."""
-    spans = [m.span() for m in _ATTRIBUTION.finditer(text)]
-    out = set()
-    for i, m in enumerate(_WORD.finditer(text)):
-        if any(a <= m.start() < b for a, b in spans):
-            out.add(i)
-    return out
+# The clause runs to the comma that starts the question proper ("Apart from China, Laos and
+# Peru, which ..."), so lists inside it stay in it.
+# "Apart from China, Laos and Peru, which ...": the clause runs to the comma that starts the
+# question proper, so lists inside it stay in it; without one ("which partners besides China
+# held ...") only the next name is excluded.
+_EXCLUSION = re.compile(
+    r"\b(?:apart from|aside from|besides|other than|except(?: for)?|excluding)\b(?:[^;?]*?"
+    r"(?=,\s*(?:with|which|what|who|whom|whose|where|when|how|did|does|do|is|are|was|were)\b)"
+    r"|\s+(?:the\s+)?[\w'’-]+)",
+    re.IGNORECASE,
+)
+
+
+def _clause_words(clause: re.Pattern[str], text: str) -> set[int]:
+    """Indexes of the words inside the clauses ``clause`` finds (each up to the next comma)."""
+    spans = [m.span() for m in clause.finditer(text)]
+    return {
+        i for i, m in enumerate(_WORD.finditer(text)) if any(a <= m.start() < b for a, b in spans)
+    }
 
 
 def key_terms(text: str) -> tuple[Term, ...]:
@@ -283,8 +303,11 @@ def key_terms(text: str) -> tuple[Term, ...]:
         if re.search(r"[.?!:]\s*$", text[pos : m.start()]) and i:
             starts.add(i)
         pos = m.end()
-    attribution = _attribution_words(text, words)
+    attribution = _clause_words(_ATTRIBUTION, text)
+    excluded = _clause_words(_EXCLUSION, text)
     for i, word in enumerate(words):
+        if i in excluded:
+            continue  # "Apart from China, which partners ...": China is what the answer is not
         for tok in tokens(word):
             if tok in STOPWORDS:
                 continue
@@ -325,7 +348,9 @@ _AND_WH = re.compile(
     rf"^(.*?\w.*?),?\s+and\s+((?:(?:in|on|at|for|by|from|since|until|to)\s+)?{_WH_WORD}\b.*)$",
     re.IGNORECASE | re.DOTALL,
 )
-_LEADING_WH = re.compile(rf"^\W*(?:(?:in|on|at|for|by|from)\s+)?{_WH_WORD}(?:\s+\w+)?\s+", re.IGNORECASE)
+_LEADING_WH = re.compile(
+    rf"^\W*(?:(?:in|on|at|for|by|from)\s+)?{_WH_WORD}(?:\s+\w+)?\s+", re.IGNORECASE
+)
 
 
 def split_question(text: str) -> list[str]:
@@ -364,4 +389,5 @@ def with_synonyms(terms: tuple[Term, ...], text: str) -> tuple[Term, ...]:
 
 def analyse(question: str) -> Question:
     text, injected = strip_injection(question)
-    return Question(question, text, injected, answer_type(text), with_synonyms(key_terms(text), text))
+    terms = with_synonyms(key_terms(text), text)
+    return Question(question, text, injected, answer_type(text), terms)

@@ -55,7 +55,8 @@ class Retriever:
         s = self.index.settings
         top_k = top_k or s.top_k
         lex, ids = self.index.lexical()
-        lexical_hits = [(ids[i], score) for i, score in lex.search(expand(query, lex.vocab), s.fetch_k)]
+        terms = expand(query, lex.vocab)
+        lexical_hits = [(ids[i], score) for i, score in lex.search(terms, s.fetch_k)]
         qvec = self.index.embedder.embed([query])[0]
         dense_hits = self.index.dense_search(qvec, s.fetch_k)
         chunks = self.index.get_chunks(list({cid for cid, _ in dense_hits + lexical_hits}))

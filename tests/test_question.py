@@ -448,7 +448,10 @@ def test_alone_needs_the_word_on_its_own() -> None:
 
 
 def test_short_second_part_borrows_the_subject() -> None:
-    long = "Which anniversary is 2025, and by what year does Vietnam want to be a modern industrialized country?"
+    long = (
+        "Which anniversary is 2025, and by what year does Vietnam want to be a modern "
+        "industrialized country?"
+    )
     assert (
         split_question(long)[1]
         == "by what year does Vietnam want to be a modern industrialized country?"
@@ -463,3 +466,21 @@ def test_counted_noun_and_number_words() -> None:
     )
     assert _has_answer_type(NUMBER, "It has three action lines.", set(), stem("lines"))
     assert _has_answer_type(NUMBER, "It has three pillars.", set())  # nothing said: any count
+
+
+@pytest.mark.parametrize(
+    "question, kept, dropped",
+    [
+        (
+            "Apart from the talks with China, Laos and Peru, with which partners were talks held?",
+            {"partner", "talk", "held"},
+            {"china", "lao", "peru"},
+        ),
+        ("Which partners besides China held talks?", {"partner", "held", "talk"}, {"china"}),
+        ("Which countries attended the talks?", {"country", "talk"}, set()),
+    ],
+)
+def test_excluded_names_are_not_asked_about(question: str, kept: set, dropped: set) -> None:
+    terms = {t.text for t in analyse(question).terms}
+    assert {stem(w) for w in kept} <= terms
+    assert not ({stem(w) for w in dropped} & terms)

@@ -58,8 +58,8 @@ from ..question import (
 from ..retrieve import Evidence
 
 KIND_WEIGHT = {"entity": 1.5, "number": 1.5, "plain": 1.0, "filler": 0.25}
-OOV_WEIGHT = 0.2
-UNKNOWN_MAX = 0.5  # refuse when this share of the question's content words is foreign to the corpus  # a plain word the corpus never uses says little about which line answers
+OOV_WEIGHT = 0.2  # a plain word the corpus never uses says little about which line answers
+UNKNOWN_MAX = 0.5  # refuse when this share of the question's content words is foreign to it
 LINE_CREDIT = 0.6  # term found elsewhere on the sentence's line
 CONTEXT_CREDIT = 0.4  # term found in the title or the lines around it
 CONTEXT_LINES = 3
@@ -83,8 +83,11 @@ _ROLE_SHORT = {
 # A capitalised name after a preposition of place ("in Kuala Lumpur", "at Langkawi").
 _PLACE = re.compile(r"\b(?:in|at|from|to|near|inside)\s+(?:the\s+)?([A-Z][\w\u00C0-\u1EF9'’-]+)")
 _ORDINAL = re.compile(r"^\d+(st|nd|rd|th)$")
-_ORDINAL_WORD = re.compile(r"\b(first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth)\b")
-# "The meeting acknowledged ...": a sentence opening on a definite event refers to the one just named.
+_ORDINAL_WORD = re.compile(
+    r"\b(first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth)\b"
+)
+# "The meeting acknowledged ...": a sentence opening on a definite event refers to the one just
+# named.
 _DEFINITE = re.compile(
     r"\W*the (meeting|conference|summit|forum|retreat|event|talks|session|dialogue)\b",
     re.IGNORECASE,
@@ -97,7 +100,8 @@ _LEAD_VERBS = frozenset(
     represent represented convene convened""".split()
 )
 _ORDINALS = frozenset(
-    "second third fourth fifth sixth seventh eighth ninth tenth 2nd 3rd 4th 5th 6th 7th 8th 9th 10th".split()
+    "second third fourth fifth sixth seventh eighth ninth tenth "
+    "2nd 3rd 4th 5th 6th 7th 8th 9th 10th".split()
 )
 _SUPERLATIVES = frozenset(
     stem(w) for w in """largest biggest smallest highest lowest greatest most least first last
@@ -266,7 +270,8 @@ def _counts_in_words(sentence: str, counted: str | None) -> bool:
         return bool(_WORD_NUMBER.search(text))
     toks = tokens(text)
     return any(
-        _WORD_NUMBER.fullmatch(t) and any(stem(x) == counted or x == counted for x in toks[i + 1 : i + 4])
+        _WORD_NUMBER.fullmatch(t)
+        and any(stem(x) == counted or x == counted for x in toks[i + 1 : i + 4])
         for i, t in enumerate(toks)
     )
 
@@ -292,7 +297,9 @@ def _has_answer_type(
         counts = [
             (i, t) for i, t in nums
             if not re.search(rf"[$£€¥₫]\s?{re.escape(t)}\b|\b{re.escape(t)}\s?%", sentence)
-            and not any(_MONEY_AFTER.match(x) or x in ("percent", "per") for x in toks[i + 1 : i + 3])
+            and not any(
+                _MONEY_AFTER.match(x) or x in ("percent", "per") for x in toks[i + 1 : i + 3]
+            )
         ]
         # "How many years ...?" is answered by "the 30th anniversary".
         years = "year" in question_tokens or "years" in question_tokens
@@ -307,7 +314,8 @@ def _has_answer_type(
             for m in _PLACE.finditer(sentence)
         )
     if qtype == ORDINAL:
-        return any(_ORDINAL.match(t) and t not in question_tokens for t in tokens(sentence)) or bool(
+        ordinals = [t for t in tokens(sentence) if _ORDINAL.match(t)]
+        return any(t not in question_tokens for t in ordinals) or bool(
             _ORDINAL_WORD.search(normalize(sentence)))
     # Years that date something, not years inside a name ("Community Vision 2045").
     years = [
@@ -319,8 +327,9 @@ def _has_answer_type(
         )
     ]
     toks = [t for t in tokens(sentence) if t not in question_tokens]
-    has_month_day = bool(re.search(rf"\b({'|'.join(MONTHS)}) \d{{1,2}}\b|\b\d{{1,2}} ({'|'.join(MONTHS)})\b",
-                                   normalize(sentence))) or bool(re.search(r"\d{1,2}/\d{1,2}/\d{2,4}", sentence))
+    has_month_day = bool(_MONTH_DAY.search(normalize(sentence))) or bool(
+        re.search(r"\d{1,2}/\d{1,2}/\d{2,4}", sentence)
+    )
     if qtype == DATE:
         return has_month_day
     if qtype == YEAR:
@@ -333,6 +342,9 @@ def _has_answer_type(
 
 
 _YEAR_IN_TEXT = re.compile(r"(?:([^\W\d_][\w'’]*)\W{0,2}\s+|^|(?<=\W))((?:1[89]|20)\d\d)\b")
+_MONTH_DAY = re.compile(
+    rf"\b({'|'.join(MONTHS)}) \d{{1,2}}\b|\b\d{{1,2}} ({'|'.join(MONTHS)})\b"
+)
 _CAP_RUN = re.compile(r"(?:\b[A-Z][\w\u00C0-\u1EF9]*(?:[ -]+|$)){2,}")
 _CAP_OF_RUN = re.compile(r"\b[A-Z]\w*(?: [A-Z]\w*)* of(?: the)? [A-Z]\w*(?: [A-Z]\w*)*")
 
@@ -389,7 +401,7 @@ def compactness(words: list[str], found: set[str]) -> float:
     best = len(words)
     count: dict[str, int] = {}
     lo = 0
-    for hi, (i, w) in enumerate(hits):
+    for i, w in hits:
         count[w] = count.get(w, 0) + 1
         while len(count) == len(need):
             best = min(best, i - hits[lo][0] + 1)
@@ -414,7 +426,9 @@ def _names_office(
     return _unqualified(t, line, question_tokens, _RANK)
 
 
-def _unqualified(t: Term, line: str, question_tokens: set[str], qualifiers: AbstractSet[str]) -> bool:
+def _unqualified(
+    t: Term, line: str, question_tokens: set[str], qualifiers: AbstractSet[str]
+) -> bool:
     """Some mention of ``t`` on the line is not qualified by a word the question does not use:
     "third largest" does not answer "largest", "Deputy Minister" does not answer "Minister"."""
     if question_tokens & qualifiers:
@@ -573,7 +587,8 @@ def score_units(
             ctx_bag = _bag(" ".join(doc_lines[lo:hi]))
             # A headline speaks for the story under it, not for a digest's unrelated later items:
             # its names count only if the story around the line mentions them too.
-            story_bag = _bag(" ".join(doc_lines[max(1, number - 1 - STORY_LINES) : number + STORY_LINES]))
+            story = doc_lines[max(1, number - 1 - STORY_LINES) : number + STORY_LINES]
+            story_bag = _bag(" ".join(story))
             title_bag = _bag(doc_lines[0]) if doc_lines else set()
             for s, e in sentences(line):
                 text = line[s:e]
@@ -605,7 +620,9 @@ def score_units(
                         credit = CONTEXT_CREDIT  # "Curie's lecture" for "Marie Curie"
                     else:
                         credit = 0.0
-                        if t.kind == "number" or (t.kind == "entity" and t.text not in _TITLE_STEMS):
+                        if t.kind == "number" or (
+                            t.kind == "entity" and t.text not in _TITLE_STEMS
+                        ):
                             missing_key = True
                     got += credit * weights[t.text]
                 if any(not _names_office(t, line, line_bag, q_tokens) for t in offices):
@@ -690,7 +707,8 @@ class ExtractiveBackend(Backend):
         if not q.text.strip():
             return Draft(CANNOT_ANSWER, [], True, "no question left after removing instructions")
         if unknown_share(q, ctx.idf) >= UNKNOWN_MAX:
-            return Draft(CANNOT_ANSWER, [], True, "most of the question's words are not in the documents")
+            why = "most of the question's words are not in the documents"
+            return Draft(CANNOT_ANSWER, [], True, why)
         if _unknown_attribute(q, ctx.idf):
             return Draft(CANNOT_ANSWER, [], True, "the documents never mention what is asked for")
         q = with_names_cased(q, evidence)
