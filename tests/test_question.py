@@ -484,3 +484,16 @@ def test_excluded_names_are_not_asked_about(question: str, kept: set, dropped: s
     terms = {t.text for t in analyse(question).terms}
     assert {stem(w) for w in kept} <= terms
     assert not ({stem(w) for w in dropped} & terms)
+
+
+def test_an_office_named_anywhere_must_not_be_a_lesser_one() -> None:
+    from assistant.backends.extractive import score_units
+
+    line = "Deputy Prime Minister Bui Thanh Son attended the retreat in January."
+    ev = [Evidence(Chunk("a.txt", 1, 1, line), 1.0, 0.5, None)]
+    idf = lambda t: 1.0  # noqa: E731
+    lookup = lambda source: [line]  # noqa: E731
+    asked = score_units(analyse("When did Bui Thanh Son become Prime Minister?"), ev, lookup, idf)
+    assert asked and all(u.missing_key for u in asked)
+    deputy = score_units(analyse("When did Son become Deputy Prime Minister?"), ev, lookup, idf)
+    assert any(not u.missing_key for u in deputy)

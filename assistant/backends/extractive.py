@@ -413,6 +413,10 @@ def compactness(words: list[str], found: set[str]) -> float:
     return len(need) / best
 
 
+_OFFICE_STEMS = frozenset(
+    stem(w) for w in """minister prime president ambassador secretary chairman governor mayor
+    premier consul commander director""".split()
+)
 _RANK = frozenset("deputy vice former acting assistant interim".split())
 
 
@@ -552,6 +556,9 @@ def score_units(
     # The office asked about must be on the quoted line: "Who is X's ambassador?" is not answered
     # by a line that names someone else's office ("Deputy Minister" is not "Minister").
     offices = [t for t in terms if t.text in role(q.text) and known(t)]
+    # Any office the question names ("When did X become Prime Minister?") must be on the line
+    # as that office, not only as "Deputy Prime Minister".
+    titled = [t for t in terms if t.text in _OFFICE_STEMS] if not q_tokens & _RANK else []
     counted = counted_noun(q.text)
     # "Which is X's largest partner?": a line that ranks nothing does not answer it.
     ranked = [t for t in terms if t.text in _SUPERLATIVES]
@@ -626,6 +633,11 @@ def score_units(
                             missing_key = True
                     got += credit * weights[t.text]
                 if any(not _names_office(t, line, line_bag, q_tokens) for t in offices):
+                    missing_key = True
+                if any(
+                    _covers(t, line_bag) and not _unqualified(t, line, q_tokens, _RANK)
+                    for t in titled
+                ):
                     missing_key = True
                 if did and not _covers(did, line_bag):
                     missing_key = True
