@@ -62,6 +62,7 @@ NUMBER, QUANTITY, ORDINAL, DATE, YEAR, WHEN, PERSON, VENUE, PLACE, OTHER = (
 _TYPE_RULES = [
     (re.compile(r"\b(how (much|large|big)|what (percentage|percent|share|proportion|amount|sum|"
                 r"value|total|figure)|by how much|how much money)\b"), QUANTITY),
+    (re.compile(r"^what ([\w-]+ ){0,2}(rate|percentage|share)\b"), QUANTITY),
     (re.compile(r"^what (is|was|were|are|has been) the (\w+ ){0,2}(value|amount|sum|total|cost|"
                 r"price|percentage|share|proportion|figure|budget|volume|size|turnover|population|"
                 r"area|length|rate|gdp|revenue)\b"), QUANTITY),
@@ -112,7 +113,9 @@ class Term:
     alts: tuple[tuple[str, ...], ...] = ()
 
 
-_FOCUS = re.compile(r"^\W*what (?:is|was|are|were) the (\w+) of\b", re.IGNORECASE)
+_FOCUS = re.compile(
+    r"^\W*what (?:is|was|are|were) the (\w+)(?: city| figure| level)? of\b", re.IGNORECASE
+)
 # Offices specific enough that a line naming someone else's office does not answer the question
 # (not "official" or "leader": a line rarely repeats those words next to the person's name).
 _ROLE_WORDS = (
@@ -131,7 +134,8 @@ _ROLE = re.compile(
 
 
 _ASKED_NOUN = re.compile(
-    r"^\W*(?:what|which)\s+([a-z][\w-]*)\s+(?:is|was|are|were|did|does|do|has|have|had|will)\b"
+    r"^\W*(?:what|which)\s+(?:[a-z][\w-]*\s+){0,2}?([a-z][\w-]*)\s+"
+    r"(?:is|was|are|were|did|does|do|has|have|had|will)\b"
 )
 
 

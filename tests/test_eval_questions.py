@@ -37,6 +37,7 @@ SETS = {
     "blind-holdout9": BLIND / "holdout9.yaml",
     "blind-holdout10": BLIND / "holdout10.yaml",
     "blind-holdout11": BLIND / "holdout11.yaml",
+    "blind-holdout12": BLIND / "holdout12.yaml",
 }
 
 REQUIRED_KEYS = {"id", "question", "answerable", "facts", "support", "tags"}
@@ -57,6 +58,7 @@ ID_RE = {
     "blind-holdout9": (re.compile(r"^w\d{3}$"), re.compile(r"^wu\d{3}$")),
     "blind-holdout10": (re.compile(r"^x\d{3}$"), re.compile(r"^xu\d{3}$")),
     "blind-holdout11": (re.compile(r"^y\d{3}$"), re.compile(r"^yu\d{3}$")),
+    "blind-holdout12": (re.compile(r"^z\d{3}$"), re.compile(r"^zu\d{3}$")),
 }
 DIGEST_FROM_003 = ("003_7e1cebe2f3b09a14.txt", 14)
 

@@ -38,6 +38,7 @@ from assistant.question import (
     answer_type,
     asked_noun,
     counted_noun,
+    focus,
     predicate_noun,
     relation,
     restricted,
@@ -497,3 +498,24 @@ def test_an_office_named_anywhere_must_not_be_a_lesser_one() -> None:
     assert asked and all(u.missing_key for u in asked)
     deputy = score_units(analyse("When did Son become Deputy Prime Minister?"), ev, lookup, idf)
     assert any(not u.missing_key for u in deputy)
+
+
+def test_office_needs_the_office_word_not_a_lookalike() -> None:
+    office = next(t for t in analyse("Who is the minister?").terms if t.text == stem("minister"))
+    line = "Son said the Ministry of Finance cut funding."
+    assert not _names_office(office, line, _bag(line), {"who", "is", "the", "minister"})
+    line = "Minister of Finance Nguyen Van Thang spoke."
+    assert _names_office(office, line, _bag(line), {"who", "is", "the", "minister"})
+
+
+@pytest.mark.parametrize(
+    "question, attribute, noun, qtype",
+    [
+        ("What is the capital city of Australia?", "capital", None, OTHER),
+        ("What GDP growth rate did Vietnam achieve?", None, "rate", QUANTITY),
+    ],
+)
+def test_attribute_forms(question: str, attribute, noun, qtype: str) -> None:
+    assert focus(question) == (stem(attribute) if attribute else None)
+    assert asked_noun(question) == (stem(noun) if noun else None)
+    assert answer_type(question) == qtype

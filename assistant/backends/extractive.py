@@ -425,9 +425,19 @@ def _names_office(
 ) -> bool:
     """Does the line name the office asked about? "Deputy Minister" is not "Minister" unless the
     question says "deputy" too."""
-    if not (_covers(t, line_bag) or _ROLE_SHORT.get(t.text, set()) & line_bag):
+    if not (_names_exactly(t, line_bag) or _ROLE_SHORT.get(t.text, set()) & line_bag):
         return False
     return _unqualified(t, line, question_tokens, _RANK)
+
+
+def _names_exactly(t: Term, bag: AbstractSet[str]) -> bool:
+    """Like ``_covers`` but without typo tolerance: an office is "minister", not "ministry"."""
+    return (
+        t.text in bag
+        or any(w.startswith(t.text) and len(w) - len(t.text) <= 2 for w in bag)
+        or not alias_keys(t.text).isdisjoint(bag)
+        or any(all(w in bag for w in alt) for alt in t.alts)
+    )
 
 
 def _unqualified(
