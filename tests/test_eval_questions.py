@@ -38,6 +38,7 @@ SETS = {
     "blind-holdout10": BLIND / "holdout10.yaml",
     "blind-holdout11": BLIND / "holdout11.yaml",
     "blind-holdout12": BLIND / "holdout12.yaml",
+    "blind-holdout13": BLIND / "holdout13.yaml",
 }
 
 REQUIRED_KEYS = {"id", "question", "answerable", "facts", "support", "tags"}
@@ -59,6 +60,7 @@ ID_RE = {
     "blind-holdout10": (re.compile(r"^x\d{3}$"), re.compile(r"^xu\d{3}$")),
     "blind-holdout11": (re.compile(r"^y\d{3}$"), re.compile(r"^yu\d{3}$")),
     "blind-holdout12": (re.compile(r"^z\d{3}$"), re.compile(r"^zu\d{3}$")),
+    "blind-holdout13": (re.compile(r"^q\d{3}$"), re.compile(r"^qu\d{3}$")),
 }
 DIGEST_FROM_003 = ("003_7e1cebe2f3b09a14.txt", 14)
 
