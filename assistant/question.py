@@ -66,7 +66,8 @@ _TYPE_RULES = [
     (re.compile(r"^what (is|was|were|are|has been) the (\w+ ){0,2}(value|amount|sum|total|cost|"
                 r"price|percentage|share|proportion|figure|budget|volume|size|turnover|population|"
                 r"area|length|rate|gdp|revenue)\b"), QUANTITY),
-    (re.compile(r"\bhow many (euros?|dollars?|usd|pounds?|yen|yuan|dong|vnd|nzd|eur)\b"), QUANTITY),
+    (re.compile(r"\bhow many ([\w.]+ )?(euros?|dollars?|usd|pounds?|yen|yuan|dong|vnd|nzd|eur)\b"),
+     QUANTITY),
     (re.compile(r"\b(how (many|long|old)|what number)\b"), NUMBER),
     (re.compile(r"\b(which|what) (edition|session|anniversary|iteration|round|instal?lment|"
                 r"meeting number|ordinal)\b"), ORDINAL),

@@ -39,6 +39,7 @@ SETS = {
     "blind-holdout11": BLIND / "holdout11.yaml",
     "blind-holdout12": BLIND / "holdout12.yaml",
     "blind-holdout13": BLIND / "holdout13.yaml",
+    "blind-holdout14": BLIND / "holdout14.yaml",
 }
 
 REQUIRED_KEYS = {"id", "question", "answerable", "facts", "support", "tags"}
@@ -61,6 +62,7 @@ ID_RE = {
     "blind-holdout11": (re.compile(r"^y\d{3}$"), re.compile(r"^yu\d{3}$")),
     "blind-holdout12": (re.compile(r"^z\d{3}$"), re.compile(r"^zu\d{3}$")),
     "blind-holdout13": (re.compile(r"^q\d{3}$"), re.compile(r"^qu\d{3}$")),
+    "blind-holdout14": (re.compile(r"^b\d{3}$"), re.compile(r"^bu\d{3}$")),
 }
 DIGEST_FROM_003 = ("003_7e1cebe2f3b09a14.txt", 14)
 

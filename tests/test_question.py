@@ -519,3 +519,18 @@ def test_attribute_forms(question: str, attribute, noun, qtype: str) -> None:
     assert focus(question) == (stem(attribute) if attribute else None)
     assert asked_noun(question) == (stem(noun) if noun else None)
     assert answer_type(question) == qtype
+
+
+def test_how_many_of_a_currency_is_an_amount() -> None:
+    assert answer_type("How many US dollars is the pledge worth?") == QUANTITY
+
+
+def test_a_question_about_a_title_needs_no_word_title() -> None:
+    from assistant.backends.extractive import score_units
+
+    line = "Minister of Public Security General Luong Tam Quang called for closer ties."
+    ev = [Evidence(Chunk("a.txt", 1, 1, line), 1.0, 0.5, None)]
+    units = score_units(
+        analyse("What is the position of Luong Tam Quang?"), ev, lambda s: [line], lambda t: 1.0
+    )
+    assert units and not units[0].missing_key

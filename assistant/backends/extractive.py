@@ -576,7 +576,8 @@ def score_units(
     # scope named must be in the quoted sentence itself.
     attribute = next(
         (t for t in terms
-         if t.text in (focus(q.text), predicate_noun(q.text)) and t.kind == "plain"),
+         if t.text in (focus(q.text), predicate_noun(q.text)) and t.kind == "plain"
+         and t.text not in _ABOUT_WORDING),  # "the position of X": a title, never the word
         None,
     )
     attribute = known(attribute)
