@@ -124,6 +124,7 @@ _ROLE_WORDS = (
     "director|spokesperson|spokesman|spokeswoman|governor|mayor|ceo|premier|king|queen|consul|"
     "commander|general"
 )
+OFFICES = frozenset(stem(w) for w in _ROLE_WORDS.split("|"))  # analysed
 # Words that make a different office of the same title: a prime minister is not a foreign minister.
 _ROLE_KINDS = "prime|foreign|finance|defence|defense|trade|interior|justice|education|health|home"
 _ROLE = re.compile(

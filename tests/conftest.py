@@ -40,6 +40,22 @@ def hash_assistant(corpus: Path, tmp_path: Path):
     return Assistant(corpus=corpus, index_dir=tmp_path / "index", embedding_model="hash")
 
 
+@pytest.fixture
+def ask_cli(corpus: Path, tmp_path: Path):
+    """Run ``assistant ask QUESTION --backend NAME`` on the test corpus (hash embedder, a
+    throwaway index); extra keywords become environment variables. Returns click's result."""
+    from click.testing import CliRunner
+
+    from assistant.cli import main
+
+    def run(question: str, backend: str, **env: str):
+        args = ["ask", question, "--backend", backend, "--corpus", str(corpus),
+                "--index-dir", str(tmp_path / "i")]
+        return CliRunner().invoke(main, args, env={"ASSISTANT_EMBEDDING_MODEL": "hash", **env})
+
+    return run
+
+
 @pytest.fixture(scope="session")
 def seeds_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A real index (MiniLM int8 ONNX + Chroma) of the seeds, built once per test session."""

@@ -8,11 +8,9 @@ plain and streamed answers are identical, every citation verifies, failures beco
 from __future__ import annotations
 
 import pytest
-from click.testing import CliRunner
 
 from assistant.answer import BackendError
 from assistant.backends.local import LocalBackend, bundled_gguf
-from assistant.cli import main
 from assistant.verify import check_citation
 
 NZ_Q = "How much did New Zealand commit to regional programmes in climate resilience?"
@@ -91,20 +89,7 @@ def test_corrupt_gguf_is_a_clear_error(hash_assistant, tmp_path):
         LocalBackend(hash_assistant.settings.model_copy(update={"gguf_path": bad}))
 
 
-def test_cli_with_a_missing_gguf_exits_cleanly(corpus, tmp_path):
-    res = CliRunner().invoke(
-        main,
-        [
-            "ask",
-            NZ_Q,
-            "--backend",
-            "local",
-            "--corpus",
-            str(corpus),
-            "--index-dir",
-            str(tmp_path / "i"),
-        ],
-        env={"ASSISTANT_EMBEDDING_MODEL": "hash", "ASSISTANT_GGUF_PATH": str(tmp_path / "x.gguf")},
-    )
+def test_cli_with_a_missing_gguf_exits_cleanly(ask_cli, tmp_path):
+    res = ask_cli(NZ_Q, "local", ASSISTANT_GGUF_PATH=str(tmp_path / "x.gguf"))
     assert res.exit_code == 4 and "error: GGUF model not found" in res.stderr
     assert "Traceback" not in res.output

@@ -13,11 +13,9 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from click.testing import CliRunner
 
 from assistant.answer import BackendError, resolve_backend_name
 from assistant.backends.openai_backend import OpenAIBackend
-from assistant.cli import main
 from assistant.verify import check_citation
 
 NZ_Q = "How much did New Zealand commit to regional programmes in climate resilience?"
@@ -256,22 +254,9 @@ def test_unreachable_server(monkeypatch, assistant):
     assert ans.path == "fallback" and verified(assistant, ans)
 
 
-def test_cli_prints_a_note_and_the_fallback(server, corpus, tmp_path):
+def test_cli_prints_a_note_and_the_fallback(server, ask_cli):
     server.steps = [("status", 401, {})]
-    res = CliRunner().invoke(
-        main,
-        [
-            "ask",
-            NZ_Q,
-            "--backend",
-            "openai",
-            "--corpus",
-            str(corpus),
-            "--index-dir",
-            str(tmp_path / "i"),
-        ],
-        env={"ASSISTANT_EMBEDDING_MODEL": "hash"},
-    )
+    res = ask_cli(NZ_Q, "openai")
     assert res.exit_code == 0, res.output
     assert "note: openai:" in res.stderr and "401" in res.stderr
     assert "329 million" in res.stdout and "Traceback" not in res.output
@@ -283,21 +268,8 @@ def test_openai_without_key_or_url_is_a_clear_error(hash_assistant):
         OpenAIBackend(hash_assistant.settings)
 
 
-def test_cli_openai_without_configuration_exits_cleanly(corpus, tmp_path):
-    res = CliRunner().invoke(
-        main,
-        [
-            "ask",
-            NZ_Q,
-            "--backend",
-            "openai",
-            "--corpus",
-            str(corpus),
-            "--index-dir",
-            str(tmp_path / "i"),
-        ],
-        env={"ASSISTANT_EMBEDDING_MODEL": "hash"},
-    )
+def test_cli_openai_without_configuration_exits_cleanly(ask_cli):
+    res = ask_cli(NZ_Q, "openai")
     assert res.exit_code == 4 and "error: the openai backend needs" in res.stderr
     assert "Traceback" not in res.output
 

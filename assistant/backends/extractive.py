@@ -36,6 +36,7 @@ from ..question import (
     DATE,
     MONTHS,
     NUMBER,
+    OFFICES,
     ORDINAL,
     PERSON,
     QUANTITY,
@@ -150,8 +151,9 @@ def _close(a: str, b: str, limit: int) -> bool:
     return prev[-1] <= limit
 
 
-def _matches(term: str, bag: AbstractSet[str]) -> bool:
-    """Exact, prefix-stem ("programm"/"programme") or, for long words, typo-tolerant match."""
+def _matches(term: str, bag: AbstractSet[str], fuzzy: bool = True) -> bool:
+    """Exact, prefix-stem ("programm"/"programme") or, for long words and unless ``fuzzy`` is
+    off, typo-tolerant match."""
     if term in bag:
         return True
     if len(term) < 5 or any(ch.isdigit() for ch in term):  # "AB1234" is not "AB1294"
@@ -161,7 +163,7 @@ def _matches(term: str, bag: AbstractSet[str]) -> bool:
         len(w) >= 5
         and (
             ((w.startswith(term) or term.startswith(w)) and abs(len(w) - len(term)) <= 3)
-            or (w[0] == term[0] and _close(term, w, limit))
+            or (fuzzy and w[0] == term[0] and _close(term, w, limit))
         )
         for w in bag
     )
@@ -381,9 +383,10 @@ def _demonym(term: str, bag: AbstractSet[str]) -> bool:
     )
 
 
-def _covers(t: Term, bag: AbstractSet[str]) -> bool:
+def _covers(t: Term, bag: AbstractSet[str], fuzzy: bool = True) -> bool:
+    """``t`` is in the bag: as itself, its initials, another name for it or a synonym."""
     return (
-        _matches(t.text, bag)
+        _matches(t.text, bag, fuzzy)
         or (t.kind == "entity" and _demonym(t.text, bag))
         or bool(t.acronym and t.acronym in bag)
         or not alias_keys(t.text).isdisjoint(bag)
@@ -413,10 +416,7 @@ def compactness(words: list[str], found: set[str]) -> float:
     return len(need) / best
 
 
-_OFFICE_STEMS = frozenset(
-    stem(w) for w in """minister prime president ambassador secretary chairman governor mayor
-    premier consul commander director""".split()
-)
+_OFFICE_STEMS = OFFICES | {stem("prime")}  # "Prime Minister" is an office of its own
 _RANK = frozenset("deputy vice former acting assistant interim".split())
 
 
@@ -425,19 +425,10 @@ def _names_office(
 ) -> bool:
     """Does the line name the office asked about? "Deputy Minister" is not "Minister" unless the
     question says "deputy" too."""
-    if not (_names_exactly(t, line_bag) or _ROLE_SHORT.get(t.text, set()) & line_bag):
+    # No typo tolerance: the office is "minister", not "ministry".
+    if not (_covers(t, line_bag, fuzzy=False) or _ROLE_SHORT.get(t.text, set()) & line_bag):
         return False
     return _unqualified(t, line, question_tokens, _RANK)
-
-
-def _names_exactly(t: Term, bag: AbstractSet[str]) -> bool:
-    """Like ``_covers`` but without typo tolerance: an office is "minister", not "ministry"."""
-    return (
-        t.text in bag
-        or any(w.startswith(t.text) and len(w) - len(t.text) <= 2 for w in bag)
-        or not alias_keys(t.text).isdisjoint(bag)
-        or any(all(w in bag for w in alt) for alt in t.alts)
-    )
 
 
 def _unqualified(
@@ -501,14 +492,26 @@ _ABOUT_WORDING = frozenset(
 )
 
 
+def _oov(idf: Callable[[str], float]) -> float:
+    """The idf of a word the corpus never uses (anything at or above it is unknown)."""
+    return idf("\x00never-a-term") - 1e-9
+
+
+def _known(t: Term, idf: Callable[[str], float], names: bool = False) -> bool:
+    """The corpus uses ``t`` or a synonym of it (with ``names``, or another name for it)."""
+    oov = _oov(idf)
+    return (
+        idf(t.text) < oov
+        or any(len(a) == 1 and idf(a[0]) < oov for a in t.alts)
+        or (names and any(idf(k) < oov for k in alias_keys(t.text)))
+    )
+
+
 def _unknown_attribute(q: Question, idf: Callable[[str], float]) -> bool:
     """"What was the magnitude of X?" when no document ever says "magnitude" (or a synonym)."""
-    oov = idf("\x00never-a-term") - 1e-9
     asked = {focus(q.text), asked_noun(q.text)} - {None} - _ABOUT_WORDING
     return any(
-        t.text in asked and t.kind == "plain" and idf(t.text) >= oov
-        and not any(len(a) == 1 and idf(a[0]) < oov for a in t.alts)
-        for t in q.terms
+        t.text in asked and t.kind == "plain" and not _known(t, idf) for t in q.terms
     )
 
 
@@ -516,29 +519,23 @@ def unknown_share(q: Question, idf: Callable[[str], float]) -> float:
     """Share of the question's content words (names and plain words) that the corpus never uses,
     not even as a synonym or another name for the same thing; 0 when fewer than two are unknown.
     "Which enzyme digests lactose in infants?" asks about a world the documents do not cover."""
-    oov = idf("\x00never-a-term") - 1e-9
     content = [t for t in q.terms if t.kind in ("plain", "entity")]
-    unknown = [
-        t for t in content
-        if idf(t.text) >= oov
-        and not any(len(a) == 1 and idf(a[0]) < oov for a in t.alts)
-        and not any(idf(k) < oov for k in alias_keys(t.text))
-    ]
+    unknown = [t for t in content if not _known(t, idf, names=True)]
     return len(unknown) / len(content) if len(unknown) >= 2 else 0.0
 
 
 def term_weights(q: Question, idf: Callable[[str], float]) -> dict[str, float]:
     """Question term -> weight. Words the corpus never uses weigh little unless they are names."""
-    oov = idf("\x00never-a-term")
+    oov = _oov(idf)
     asked = focus(q.text)  # "what is the population of X": the attribute must be there
     did = relation(q.text)  # "who chaired X": a line naming someone who attended X is not it
     out = {}
     for t in q.terms:
         kind_weight = KIND_WEIGHT["entity" if t.text == did else t.kind]
         w = idf(t.text) * kind_weight
-        if t.kind in ("plain", "filler") and idf(t.text) >= oov - 1e-9 and t.text != asked:
+        if t.kind in ("plain", "filler") and idf(t.text) >= oov and t.text != asked:
             # Unknown to the corpus: it counts only if the corpus uses a word that means the same.
-            known = [idf(a[0]) for a in t.alts if len(a) == 1 and idf(a[0]) < oov - 1e-9]
+            known = [idf(a[0]) for a in t.alts if len(a) == 1 and idf(a[0]) < oov]
             w = max(known) * kind_weight if known else w * OOV_WEIGHT
         out[t.text] = w
     return out
@@ -556,16 +553,11 @@ def score_units(
     q_stems = {t.text for t in terms}
     # The question's name phrases, by the word that ends them ("Marie Curie" -> curie).
     heads = {t.phrase: t for t in terms if t.phrase >= 0 and t.last}
-    oov = idf("\x00never-a-term") - 1e-9
-    def known(t: Term | None) -> Term | None:
-        """``t`` if the corpus uses it or a synonym of it (else it cannot tell lines apart)."""
-        if t and (idf(t.text) < oov or any(len(a) == 1 and idf(a[0]) < oov for a in t.alts)):
-            return t
-        return None
-
+    # Words the corpus never uses (nor a synonym of them) cannot tell lines apart: no checks.
     # The office asked about must be on the quoted line: "Who is X's ambassador?" is not answered
     # by a line that names someone else's office ("Deputy Minister" is not "Minister").
-    offices = [t for t in terms if t.text in role(q.text) and known(t)]
+    office = role(q.text)
+    offices = [t for t in terms if t.text in office and _known(t, idf)]
     # Any office the question names ("When did X become Prime Minister?") must be on the line
     # as that office, not only as "Deputy Prime Minister".
     titled = [t for t in terms if t.text in _OFFICE_STEMS] if not q_tokens & _RANK else []
@@ -574,18 +566,20 @@ def score_units(
     ranked = [t for t in terms if t.text in _SUPERLATIVES]
     # "What is the population of X?" / "... for cybersecurity specifically": the attribute or
     # scope named must be in the quoted sentence itself.
+    asked = (focus(q.text), predicate_noun(q.text))
     attribute = next(
         (t for t in terms
-         if t.text in (focus(q.text), predicate_noun(q.text)) and t.kind == "plain"
+         if t.text in asked and t.kind == "plain" and _known(t, idf)
          and t.text not in _ABOUT_WORDING),  # "the position of X": a title, never the word
         None,
     )
-    attribute = known(attribute)
-    narrowed = next((t for t in terms if t.text == restricted(q.text)), None)
+    scope = restricted(q.text)
+    narrowed = next((t for t in terms if t.text == scope), None)
     # "Who chaired X?": a line where someone merely attended X does not answer it.
+    verb = relation(q.text)
     did = next(
         (t for t in terms
-         if t.text == relation(q.text) and t.kind == "plain"
+         if t.text == verb and t.kind == "plain"
          and ({t.text} | {a[0] for a in t.alts if len(a) == 1}) & _LEAD_VERBS),
         None,
     )
@@ -608,6 +602,19 @@ def score_units(
             story = doc_lines[max(1, number - 1 - STORY_LINES) : number + STORY_LINES]
             story_bag = _bag(" ".join(story))
             title_bag = _bag(doc_lines[0]) if doc_lines else set()
+            # What the line as a whole must say, whichever of its sentences is quoted.
+            line_lacks = (
+                any(not _names_office(t, line, line_bag, q_tokens) for t in offices)
+                or any(
+                    _covers(t, line_bag) and not _unqualified(t, line, q_tokens, _RANK)
+                    for t in titled
+                )
+                or (did is not None and not _covers(did, line_bag))
+                or any(
+                    not (_covers(t, line_bag) and _unqualified(t, line, q_tokens, _ORDINALS))
+                    for t in ranked
+                )
+            )
             for s, e in sentences(line):
                 text = line[s:e]
                 if (ev.source, number, text) in seen or addresses_assistant(text):
@@ -618,7 +625,7 @@ def score_units(
                 refers_back = bool(_PRONOUN.search(text) or _DEFINITE.match(text))
                 got = 0.0
                 covered = set()
-                missing_key = False
+                missing_key = line_lacks
                 for t in terms:
                     if _covers(t, bag):
                         credit = 1.0
@@ -643,23 +650,9 @@ def score_units(
                         ):
                             missing_key = True
                     got += credit * weights[t.text]
-                if any(not _names_office(t, line, line_bag, q_tokens) for t in offices):
-                    missing_key = True
-                if any(
-                    _covers(t, line_bag) and not _unqualified(t, line, q_tokens, _RANK)
-                    for t in titled
-                ):
-                    missing_key = True
-                if did and not _covers(did, line_bag):
-                    missing_key = True
                 if attribute and not _covers(attribute, bag):
                     missing_key = True
                 if narrowed and not _standalone(narrowed, text):
-                    missing_key = True
-                if any(
-                    not (_covers(t, line_bag) and _unqualified(t, line, q_tokens, _ORDINALS))
-                    for t in ranked
-                ):
                     missing_key = True
                 words = analyze(text)
                 novel = sum(1 for w in words if w not in q_stems) / max(1, len(words))
