@@ -80,6 +80,10 @@ host | organise | organize | hold | held | convene
 schedule | slate | set | due
 scholarship | grant | fellowship | bursary
 disaster | catastrophe | calamity
+earthquake | quake | tremor
+take | took | taken
+first | initial
+tranche | instalment | installment
 firm | company | enterprise | business | corporation
 sea | maritime | ocean
 war | conflict

@@ -17,8 +17,9 @@ from typing import Any
 
 import click
 
-# Exit codes: 1 = bad input / not found, 2 = usage (click), 3 = index problem, 4 = backend problem.
-EXIT_INPUT, EXIT_INDEX, EXIT_BACKEND = 1, 3, 4
+# Exit codes: 1 = bad input / not found, 2 = usage (click), 3 = index problem, 4 = backend problem,
+# 70 = a bug in the assistant (EX_SOFTWARE).
+EXIT_INPUT, EXIT_INDEX, EXIT_BACKEND, EXIT_INTERNAL = 1, 3, 4, 70
 
 
 def _fail(message: str, code: int) -> None:
@@ -62,6 +63,14 @@ def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
         except OSError as e:  # an index folder that is a file, a full disk, a read-only folder...
             where = f": {e.filename}" if e.filename else ""
             _fail(f"{e.strerror or e}{where}", EXIT_INPUT)
+        except Exception as e:  # a bug: one line, not a traceback (ASSISTANT_TRACEBACK=1 shows it)
+            if os.environ.get("ASSISTANT_TRACEBACK"):
+                raise
+            _fail(
+                f"unexpected {type(e).__name__}: {e} (this is a bug; run again with "
+                "ASSISTANT_TRACEBACK=1 to see where)",
+                EXIT_INTERNAL,
+            )
 
     return wrapper
 

@@ -71,11 +71,14 @@ _TYPE_RULES = [
     (re.compile(r"\b(how (many|long|old)|what number)\b"), NUMBER),
     (re.compile(r"\b(which|what) (edition|session|anniversary|iteration|round|instal?lment|"
                 r"meeting number|ordinal)\b"), ORDINAL),
-    (re.compile(r"\b(what|which|on what) (exact |specific |precise )?(dates?|days?)\b"), DATE),
+    (re.compile(r"\b(what|which|on what) ((is|are|was|were) the )?(exact |specific |precise )?"
+                r"(dates?|days?)\b"), DATE),
+    # "Where does X rank among ...?" asks for a rank ("second largest"), not a place.
+    (re.compile(r"^where (does|did|do|is|was) [\w' -]{1,40} (rank|stand)\b"), ORDINAL),
     (re.compile(r"\b(what|which|in what) (exact |specific |precise )?"
                 r"(years?|period|time ?frame)\b"), YEAR),
     (re.compile(r"^(when|since when)\b|\b(what|which) (month|time)\b"), WHEN),
-    (re.compile(r"\bname of (the |a |an )?([\w-]+ ){0,2}(chairman|chairwoman|chair|minister|"
+    (re.compile(r"\bname of (the |a |an )?([\w'’-]+ ){0,2}(chairman|chairwoman|chair|minister|"
                 r"ambassador|president|official|leader|person|secretary|envoy|spokesperson|"
                 r"director|head|chief|photographer|author|reporter)\b"), PERSON),
     # "Who did X urge ...?" asks for whoever X addressed: businesses, partners, a person.
@@ -122,15 +125,17 @@ _FOCUS = re.compile(
 _ROLE_WORDS = (
     "minister|ambassador|president|diplomat|secretary|envoy|chairman|chairwoman|chairperson|"
     "director|spokesperson|spokesman|spokeswoman|governor|mayor|ceo|premier|king|queen|consul|"
-    "commander|general"
+    "commander|general|reporter|journalist|photographer|editor"
 )
 OFFICES = frozenset(stem(w) for w in _ROLE_WORDS.split("|"))  # analysed
 # Words that make a different office of the same title: a prime minister is not a foreign minister.
 _ROLE_KINDS = "prime|foreign|finance|defence|defense|trade|interior|justice|education|health|home"
 _ROLE = re.compile(
     rf"^\W*(?:who|whom)\s+(?:is|was|are|were|serves as|served as)\s+(?:the\s+|a\s+|an\s+)?"
-    rf"(?:[\w'’-]+(?:'s|’s)\s+)?(?:[\w-]+\s+){{0,3}}?(?:({_ROLE_KINDS})\s+)?({_ROLE_WORDS})\b"
-    rf"|\b(?:which|what)\s+(?:({_ROLE_KINDS})\s+)?({_ROLE_WORDS})\b",
+    rf"(?:[\w'’-]+(?:'s|’s)\s+)?(?:[\w'’-]+\s+){{0,3}}?(?:({_ROLE_KINDS})\s+)?({_ROLE_WORDS})\b"
+    rf"|\b(?:which|what)\s+(?:({_ROLE_KINDS})\s+)?({_ROLE_WORDS})\b"
+    rf"|^\W*(?:(?:what|which)\s+(?:is|was)\s+)?(?:the\s+)?name(?: of the| of| the)\s+"
+    rf"(?:[\w'’&-]+\s+){{0,3}}?(?:({_ROLE_KINDS})\s+)?({_ROLE_WORDS})\b",
     re.IGNORECASE,
 )
 
@@ -143,7 +148,7 @@ _ASKED_NOUN = re.compile(
 
 _PREDICATE = re.compile(
     r"^\W*(?:which|what)\b[^?]{0,40}?\b(?:is|was|are|were)\s+(?:the\s+|a\s+|an\s+)?"
-    r"([a-z][\w-]*)\s+(?:of|for|to|in|at|on)\b"
+    r"(?![a-z]+ed\b)([a-z][\w-]*)\s+(?:of|for|to|in|at|on)\b"  # a noun, not "linked to"
 )
 
 
@@ -213,8 +218,71 @@ def role(text: str) -> tuple[str, ...]:
     m = _ROLE.search(normalize(text))
     if not m:
         return ()
-    kind, title = (m.group(1), m.group(2)) if m.group(2) else (m.group(3), m.group(4))
+    groups = m.groups()
+    kind, title = next((groups[i], groups[i + 1]) for i in (0, 2, 4) if groups[i + 1])
     return tuple(stem(w) for w in (kind, title) if w)
+
+
+_OWNERS = (
+    # "Indonesia's (deputy) foreign minister", "the Indonesian foreign minister"
+    re.compile(rf"\b([a-z][\w-]*(?:'s|’s|an|ese|ish))\s+(?:(?:deputy|vice|acting|former)\s+)?"
+               rf"(?:(?:{_ROLE_KINDS})\s+)?(?:{_ROLE_WORDS})\b"),
+    # "... the foreign minister of New Zealand?"
+    re.compile(rf"\b(?:{_ROLE_WORDS})\s+of\s+(?:the\s+)?([a-z][\w-]*(?:\s+[a-z][\w-]*)?)\W*$"),
+)
+_NOT_OWNERS = frozenset(
+    "the a an its his her their which what who whose this that foreign prime deputy vice former "
+    "acting first new current then same asean's affairs state".split()
+)
+
+
+_EXPANSION = re.compile(
+    r"\bwhat (?:does|do|did) (?:the )?(?:acronym |abbreviation )?([\w&-]+) (?:stand for|mean)\b"
+    r"|\bwhat is ([\w&-]+) short for\b|^\W*([\w&-]+) stands for\b"
+    r"|\b(?:full (?:name|form)|expansion) of (?:the )?(?:acronym |abbreviation )?([\w&-]+)"
+)
+
+
+def expansion_of(text: str) -> str | None:
+    """The abbreviation a question asks to spell out ("What does WTO stand for?" -> wto)."""
+    m = _EXPANSION.search(normalize(text))
+    if not m:
+        return None
+    word = next(g for g in m.groups() if g)
+    if word in ("it", "this", "that", "they"):  # "5PC - what is it short for?"
+        caps = re.search(r"\b(?=\w*[A-Z]\w*[A-Z])[\w&-]{2,}\b", text)
+        return normalize(caps.group(0)) if caps else None
+    return word
+
+
+_PREPOSITIONS = frozenset("of in on at to by for from with under within through over".split())
+
+
+def wh_anchor(text: str) -> frozenset[str]:
+    """Content words (analysed) just before a wh-word in mid-question: "under the auspices of
+    which body ...?" -> {auspices}. They say where in a sentence the answer stands."""
+    words = normalize(text).split()
+    for i, w in enumerate(words):
+        if i and _WH.fullmatch(w.strip("?,.")):
+            if words[i - 1] not in _PREPOSITIONS:
+                return frozenset()  # "... covers which years?": no frame around the answer
+            before = " ".join(words[max(0, i - 4) : i])
+            if "," in before:
+                before = before.rsplit(",", 1)[1]
+            return frozenset(analyze(before))
+    return frozenset()
+
+
+def office_owner(text: str) -> str | None:
+    """Whose office a question asks about, as written (normalised): "Who is Indonesia's foreign
+    minister?" -> indonesia; "the foreign minister of Ruritania" -> ruritania."""
+    low = normalize(text)
+    for rx in _OWNERS:
+        for m in rx.finditer(low):
+            word = re.sub(r"['’]s$", "", m.group(1).split()[-1])
+            if word not in _NOT_OWNERS and word not in STOPWORDS and not _WH.fullmatch(word):
+                return word
+    return None
 
 
 @dataclass(frozen=True)
@@ -233,18 +301,46 @@ class Question:
 _WH = re.compile(r"\b(what|which|who|whom|whose|when|where|how|why)\b")
 
 
+# Terse questions with no wh-word ("date of the X talks", "name of the X's envoy", "X - amount
+# in USD"): the kind of answer is read from the noun that asks for it.
+_PERSON_NOUNS = (
+    r"(chairman|chairwoman|chair|minister|ambassador|president|official|leader|person|secretary|"
+    r"secretary-general|envoy|spokesperson|director|head|chief|photographer|author|reporter)"
+)
+_NOUN_PHRASE_RULES = [
+    (re.compile(rf"\bname (of )?(the |a |an )?((?!the )[\w'’-]+ ){{0,3}}{_PERSON_NOUNS}\b"
+                rf"|\b{_PERSON_NOUNS}\b[^?]*\W name\W*$"), PERSON),
+    (re.compile(r"\b(dates?|exact day|day and month)\b"), DATE),
+    (re.compile(r"\b(years? covered|launch year|year of|time span|period covered)\b"), YEAR),
+    (re.compile(r"\b(amount|value|turnover|ceiling|sum|total|cost|inflows?|share of)\b"
+                r"|\bin (usd|nzd|eur|us dollars|dollars|euros|pounds)\W*$"), QUANTITY),
+]
+_TYPOS = ((re.compile(r"\bwhats\b"), "what is"), (re.compile(r"\bwich\b"), "which"))
+
+
 def answer_type(text: str) -> str:
-    """The kind of answer asked for, read from the question's first wh-phrase."""
+    """The kind of answer asked for, read from the question's first wh-phrase (or, when it has
+    none, from the noun that asks for it)."""
     low = normalize(text)
+    for rx, repl in _TYPOS:
+        low = rx.sub(repl, low)
     m = _WH.search(low)
+    # "When ASEAN asked X, which sub-region did it single out?": the opening clause sets the
+    # scene; the question proper follows the comma.
+    later = re.search(r"^\W*(?:when|where|while|as)\b[^?]*?,\s*(?=(?:what|which|who|whom|how|"
+                      r"where|when|why)\b)", low)
+    if later:
+        m = _WH.search(low, later.end())
     if not m:
-        return OTHER
+        return next((kind for rx, kind in _NOUN_PHRASE_RULES if rx.search(low)), OTHER)
     if re.match(r"\W*where (in [\w-]+ )?(is|was|will|were|are)\b.*"
                 r"\b(held|hosted|located|take place|"
                 r"took place)\b",
                 low[m.start():]):
         return VENUE
     window = low[m.start() : m.start() + 40]
+    if _NOUN_PHRASE_RULES[0][0].search(low[m.start() : m.start() + 70]):
+        return PERSON  # "What is the name of Ruritania's trade minister ...?"
     for rx, kind in _TYPE_RULES:
         if rx.search(window):
             return kind
@@ -276,8 +372,6 @@ def _phrases(words: list[str]) -> dict[int, tuple[str, int, bool]]:
 _ATTRIBUTION = re.compile(r"\baccording to\b[^,;?]*", re.IGNORECASE)
 
 
-# The clause runs to the comma that starts the question proper ("Apart from China, Laos and
-# Peru, which ..."), so lists inside it stay in it.
 # "Apart from China, Laos and Peru, which ...": the clause runs to the comma that starts the
 # question proper, so lists inside it stay in it; without one ("which partners besides China
 # held ...") only the next name is excluded.
@@ -318,6 +412,8 @@ def key_terms(text: str) -> tuple[Term, ...]:
             if tok in STOPWORDS:
                 continue
             st = stem(tok)
+            if re.fullmatch(r"[A-Z][A-Za-z]*[A-Z]s", word):
+                st = tok[:-1]  # "FMs", "MoUs": the plural of an abbreviation
             if st in out:
                 continue
             if re.fullmatch(r"\d[\d.,]*|\d+(st|nd|rd|th)", tok):
@@ -332,8 +428,8 @@ def key_terms(text: str) -> tuple[Term, ...]:
                 kind = "plain"
             if tok in MONTHS and kind == "entity" and i > 0:
                 kind = "plain"
-            if kind == "entity" and i in attribution:
-                kind = "plain"  # "according to the Forum remarks": who said it, not what
+            if kind in ("entity", "plain") and i in attribution:
+                kind = "filler"  # "according to the Forum remarks": who said it, not what
             initials, phrase, last = acronyms.get(i, ("", -1, False))
             out[st] = Term(st, kind, initials, phrase, last)
     return tuple(out.values())
@@ -379,7 +475,8 @@ def split_question(text: str) -> list[str]:
 
 def with_synonyms(terms: tuple[Term, ...], text: str) -> tuple[Term, ...]:
     """``terms`` with their synonyms filled in (numbers have none)."""
-    phrases = phrase_synonyms(analyze(text))
+    # The terms too: "FMs" is the term "fm", a one-word phrase of "foreign minister".
+    phrases = phrase_synonyms([*analyze(text), "|", *(t.text for t in terms)])
     out = []
     for t in terms:
         if t.kind == "number":

@@ -120,3 +120,21 @@ def test_offline_default_under_unshare(seeds_index: Path) -> None:
     seed = REPO / "seeds" / "000_fb43058b33008c4d.txt"
     line11 = seed.read_text(encoding="utf-8").split("\n")[10]
     assert c["source"] == "000_fb43058b33008c4d.txt" and c["quote"] in line11
+
+
+def test_a_bug_is_one_line_unless_a_traceback_is_asked_for(
+    seeds_index: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assistant import api
+
+    def broken(self: object, question: str, **kw: object) -> object:
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr(api.Assistant, "ask", broken)
+    r = CliRunner().invoke(main, ["ask", "--index-dir", str(seeds_index), "hello?"])
+    assert r.exit_code == 70
+    assert "unexpected ZeroDivisionError: division by zero (this is a bug" in r.output
+    assert "Traceback" not in r.output
+    monkeypatch.setenv("ASSISTANT_TRACEBACK", "1")
+    r = CliRunner().invoke(main, ["ask", "--index-dir", str(seeds_index), "hello?"])
+    assert isinstance(r.exception, ZeroDivisionError)

@@ -9,9 +9,12 @@ from assistant.aliases import alias_keys, phrase_synonyms, synonym_keys
 from assistant.backends.extractive import (
     _ORDINALS,
     _RANK,
+    _attribute_noun,
     _bag,
+    _covers,
     _demonym,
     _has_answer_type,
+    _holder,
     _names_office,
     _standalone,
     _unknown_attribute,
@@ -38,12 +41,15 @@ from assistant.question import (
     answer_type,
     asked_noun,
     counted_noun,
+    expansion_of,
     focus,
+    office_owner,
     predicate_noun,
     relation,
     restricted,
     role,
     split_question,
+    wh_anchor,
 )
 from assistant.retrieve import Evidence, expand
 
@@ -64,7 +70,9 @@ from assistant.retrieve import Evidence, expand
         ("Who chaired the retreat?", PERSON),
         ("In which city will the summit be held?", VENUE),
         ("Where was the retreat held?", VENUE),
-        ("Where does the EU rank among partners?", PLACE),
+        ("Where does the EU rank among partners?", ORDINAL),
+        ("Where did the fair take place?", PLACE),
+        ("What are the dates of the fair?", DATE),
         ("Which country chairs ASEAN?", PLACE),
         ("What did the minister say?", OTHER),
     ],
@@ -323,7 +331,7 @@ def test_who_is_answered_by_a_person_or_a_named_body(sentence: str, expected: bo
 
 def test_according_to_names_say_who_said_it_not_what_is_asked() -> None:
     kinds = {t.text: t.kind for t in analyse("According to the Future Forum, what is it?").terms}
-    assert kinds[stem("future")] == kinds["forum"] == "plain"
+    assert kinds[stem("future")] == kinds["forum"] == "filler"
     assert {t.text: t.kind for t in analyse("What did the Future Forum adopt?").terms}[
         "forum"
     ] == "entity"
@@ -534,3 +542,140 @@ def test_a_question_about_a_title_needs_no_word_title() -> None:
         analyse("What is the position of Luong Tam Quang?"), ev, lambda s: [line], lambda t: 1.0
     )
     assert units and not units[0].missing_key
+
+
+@pytest.mark.parametrize(
+    "question, expected",
+    [
+        # terse questions with no wh-word: the noun that asks says what is wanted
+        ("date of the trade talks in Rome", DATE),
+        ("dollar value of the bilateral trade", QUANTITY),
+        ("export turnover by 2030, in usd", QUANTITY),
+        ("years covered by the second work plan", YEAR),
+        ("name of the bank's chief executive", PERSON),
+        ("name the council's special envoy", PERSON),
+        ("the bank's executive vice president - name", PERSON),
+        ("Name the challenges the minister listed.", OTHER),
+        # an opening "when" clause sets the scene; the question proper follows the comma
+        ("When the council met in Rome, which treaty did it sign?", OTHER),
+        ("When the council met, who chaired it?", PERSON),
+        ("whats the motto of the fair", OTHER),
+        ("What is the name of Ruritania's trade minister who visited?", PERSON),
+    ],
+)
+def test_answer_type_of_terse_and_clause_led_questions(question: str, expected: str) -> None:
+    assert answer_type(question) == expected
+
+
+@pytest.mark.parametrize(
+    "question, office, owner",
+    [
+        ("name of the council's secretary-general", "secretary", "council"),
+        ("What is the name of Ruritania's foreign minister?", "foreign minister", "ruritania"),
+        ("Who is the Freedonian foreign minister?", "foreign minister", "freedonian"),
+        ("Who is the foreign minister of Ruritania?", "foreign minister", "ruritania"),
+        ("who is ruritania's deputy minister of higher education", "minister", "ruritania"),
+        ("Who is the executive vice president of the Bank of the Andes?", "president", None),
+        ("Which foreign minister co-chaired it?", "foreign minister", None),
+        ("name of the daily's reporter who interviewed her", "reporter", "daily"),
+        ("name of the tg&vn reporter who interviewed her", "reporter", None),
+    ],
+)
+def test_office_and_its_owner(question: str, office: str, owner: str | None) -> None:
+    assert role(question) == tuple(stem(w) for w in office.split())
+    assert office_owner(question) == owner
+
+
+@pytest.mark.parametrize(
+    "sentence, offices, question, owner, expected",
+    [
+        ("It was chaired by Freedonian Trade Minister Jane Roe and attended by the "
+         "Secretary-General, and the Minister of Trade of Ruritania as an observer.",
+         "secretary general", "", None, False),
+        ("It was chaired by Freedonian Trade Minister Jane Roe.", "minister", "", None, True),
+        ("It was chaired by Freedonian Trade Minister Jane Roe.", "minister", "ruritania's",
+         "ruritania", False),
+        ("It was chaired by Ruritanian Trade Minister Jane Roe.", "minister", "ruritania's",
+         "ruritania", True),
+        ("John Doe, Ruritania's Trade Minister, said so.", "minister", "ruritania's",
+         "ruritania", True),
+        ("Deputy PM and FM John Doe met the press.", "minister", "", None, True),
+        ("Ambassador, Head of the Mission of Ruritania to the UN Jane Roe spoke.", "ambassador",
+         "", None, True),
+        ("Led by Minister of Trade John Doe, the delegation met ministers of Ruritania.",
+         "minister", "ruritanian doe", "ruritanian", False),  # the question's own person
+        ("The minister met ministers of Ruritania and Freedonia.", "minister", "", None, False),
+    ],
+)
+def test_holder_stands_next_to_the_office(
+    sentence: str, offices: str, question: str, owner: str | None, expected: bool
+) -> None:
+    assert _holder(sentence, {stem(w) for w in offices.split()}, set(question.split()), owner) is (
+        expected
+    )
+
+
+@pytest.mark.parametrize(
+    "sentence, question, expected",
+    [
+        ("The meetings take place from July 8-11 in Rome.", "how many states attended", False),
+        ("The fair opened on 10 July 2025.", "how many states attended", False),
+        ("Delegates from 12 states attended.", "how many states attended", True),
+        ("The plan has 3 pillars.", "how many pillars", True),
+    ],
+)
+def test_a_date_is_not_a_count(sentence: str, question: str, expected: bool) -> None:
+    assert _has_answer_type(NUMBER, sentence, set(question.split())) is expected
+
+
+def test_a_number_matches_its_ordinal_and_plural_abbreviations_their_singular() -> None:
+    q = analyse("Which group will turn 25 when the FMs meet?")
+    by_text = {t.text: t for t in q.terms}
+    assert _covers(by_text["25"], _bag("the 25th anniversary of the group"))
+    assert not _covers(by_text["25"], _bag("the 26th anniversary of the group"))
+    assert any(alt == (stem("foreign"), stem("minister")) for alt in by_text["fm"].alts)
+
+
+@pytest.mark.parametrize(
+    "question, noun",
+    [
+        ("What theme did the council pick for 2024?", "theme"),
+        ("Which country did the council pick?", None),  # a class: the answer names a member
+        ("Which agreement was signed?", None),
+    ],
+)
+def test_attribute_noun(question: str, noun: str | None) -> None:
+    assert _attribute_noun(question) == (stem(noun) if noun else None)
+
+
+@pytest.mark.parametrize(
+    "question, abbreviation",
+    [
+        ("What does WTO stand for?", "wto"),
+        ("what is the full name of the IAEA", "iaea"),
+        ("what does the acronym CSP mean", "csp"),
+        ("IAI stands for", "iai"),
+        ("WTO - what is it short for", "wto"),
+        ("What does the WTO do?", None),
+    ],
+)
+def test_expansion_of(question: str, abbreviation: str | None) -> None:
+    assert expansion_of(question) == abbreviation
+
+
+@pytest.mark.parametrize(
+    "question, anchor",
+    [
+        ("Under the auspices of which body was the fair held?", {"auspices"}),
+        ("In the presence of which minister was it signed?", {"presence"}),
+        ("The plan covers which years?", set()),  # no preposition frames the answer
+        ("Which body held the fair?", set()),
+        ("When the fair opened, which body held it?", set()),
+    ],
+)
+def test_wh_anchor(question: str, anchor: set[str]) -> None:
+    assert wh_anchor(question) == {stem(w) for w in anchor}
+
+
+def test_predicate_noun_is_a_noun_not_a_participle() -> None:
+    assert predicate_noun("which official's trip is linked to the deal") is None

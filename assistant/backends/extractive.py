@@ -38,7 +38,9 @@ from ..question import (
     NUMBER,
     OFFICES,
     ORDINAL,
+    OTHER,
     PERSON,
+    PLACE,
     QUANTITY,
     VENUE,
     WHEN,
@@ -49,18 +51,22 @@ from ..question import (
     analyse,
     asked_noun,
     counted_noun,
+    expansion_of,
     focus,
+    office_owner,
     predicate_noun,
     relation,
     restricted,
     role,
     split_question,
+    wh_anchor,
 )
 from ..retrieve import Evidence
 
 KIND_WEIGHT = {"entity": 1.5, "number": 1.5, "plain": 1.0, "filler": 0.25}
 OOV_WEIGHT = 0.2  # a plain word the corpus never uses says little about which line answers
 UNKNOWN_MAX = 0.5  # refuse when this share of the question's content words is foreign to it
+ANCHOR_WEIGHT = 2.0  # "within the framework of which ...": words that frame the answer
 LINE_CREDIT = 0.6  # term found elsewhere on the sentence's line
 CONTEXT_CREDIT = 0.4  # term found in the title or the lines around it
 CONTEXT_LINES = 3
@@ -90,7 +96,8 @@ _ORDINAL_WORD = re.compile(
 # "The meeting acknowledged ...": a sentence opening on a definite event refers to the one just
 # named.
 _DEFINITE = re.compile(
-    r"\W*the (meeting|conference|summit|forum|retreat|event|talks|session|dialogue)\b",
+    r"\W*(?:the (meeting|conference|summit|forum|retreat|event|talk|session|dialogue)s?\b"
+    r"|(?:it|this) (?:was|is|will be)\b)",
     re.IGNORECASE,
 )
 # "Who chaired X?" is not answered by a line where someone attended X; "Who said X?" may be
@@ -126,6 +133,7 @@ class Unit:
     covered: frozenset[str] = frozenset()
     novelty: float = 0.0  # share of the sentence's words that the question does not already say
     compact: float = 0.0  # question words found per word of the stretch that holds them
+    off_topic: bool = False  # its line lacks the office, leadership verb or rank asked about
 
     @property
     def score(self) -> float:
@@ -264,6 +272,87 @@ def _has_person(sentence: str, question_tokens: set[str]) -> bool:
     return False
 
 
+_SHORT_TITLES = frozenset(w for v in _ROLE_SHORT.values() for w in v)
+_TITLE_GLUE = frozenset("of the and for to".split())
+_SENTENCE_WORDS = re.compile(r"[^\W\d_][\w'’&-]*|[,;:()]")
+
+
+def _title_word(word: str, norm: str) -> bool:
+    """A word of a title or a body, not of a name: "Minister", "Secretary-General", "ASEAN"."""
+    return (
+        norm in _NOT_NAMES or norm in _SHORT_TITLES or (word.isupper() and len(word) > 1)
+        or all(p in _NOT_NAMES for p in norm.split("-"))
+    )
+
+
+def _same_place(a: str, b: str) -> bool:
+    """Two normalised words name the same country: equal, a demonym of it, or an alias."""
+    a, b = stem(a.removesuffix("'s")), stem(b.removesuffix("'s"))
+    return a == b or _demonym(a, {b}) or b in alias_keys(a) or a in alias_keys(b)
+
+
+def _holder(
+    sentence: str, offices: AbstractSet[str], question_tokens: set[str], owner: str | None = None
+) -> bool:
+    """Does a name not given in the question stand next to one of ``offices`` (analysed)?
+    "Ruritanian Trade Minister Jane Roe" and "John Doe, Ruritania's Trade Minister" name the
+    holder; "attended by ... the Secretary-General, and the Minister of Trade of Ruritania" names
+    no one for either office. With ``owner``, another country's minister is not the one."""
+    words = _SENTENCE_WORDS.findall(sentence)
+    norm = [normalize(w).strip("'’") for w in words]
+    n = len(words)
+
+    def capital(i: int) -> bool:
+        return 0 <= i < n and words[i][:1].isupper()
+
+    def name_at(i: int, step: int) -> bool:
+        """A run of 2+ capitalised words that are not titles or bodies starts at ``i`` (reading
+        in direction ``step``) and holds no word of the question."""
+        run = []
+        while capital(i) and not _title_word(words[i], norm[i]):
+            run.append(norm[i].removesuffix("'s").removesuffix("’s"))
+            i += step
+        return len(run) >= 2 and not set(run) & question_tokens
+
+    def is_office(i: int) -> bool:
+        w = norm[i]
+        return w in _SHORT_TITLES or any(stem(p) in offices for p in w.split("-"))
+
+    def owned(i: int) -> bool:
+        """The office at ``i`` is not someone else's ("Freedonian Trade Minister" is not
+        Ruritania's): the names just before its title are the owner's."""
+        j = i - 1
+        while j >= 0 and capital(j):
+            if norm[j] not in _NOT_NAMES and not _same_place(owner or norm[j], norm[j]):
+                return False
+            j -= 1
+        return True
+
+    for i in range(n):
+        if not is_office(i) or not owned(i):
+            continue
+        # Forward over the rest of the title ("Minister of Trade and Industry Jane Roe").
+        j = i + 1
+        while j < n:
+            if name_at(j, 1):
+                return True
+            glue = norm[j] in _TITLE_GLUE or norm[j] == ","
+            if not (capital(j) or (glue and (capital(j + 1) or norm[j + 1 : j + 2] == ["the"]))):
+                break
+            if norm[j] in (",", "and") and not capital(j + 1):
+                break
+            j += 1
+        # Backward over the title to a name before it ("John Doe, Ruritania's FM").
+        j = i - 1
+        while j >= 0:
+            if name_at(j, -1):
+                return True
+            if not (capital(j) or norm[j] in _TITLE_GLUE or norm[j] == ","):
+                break
+            j -= 1
+    return False
+
+
 def _counts_in_words(sentence: str, counted: str | None) -> bool:
     """A count spelled out ("three pillars"); when the question says what it counts, the number
     word must count that ("the two sides" does not say how many action lines)."""
@@ -275,6 +364,15 @@ def _counts_in_words(sentence: str, counted: str | None) -> bool:
         _WORD_NUMBER.fullmatch(t)
         and any(stem(x) == counted or x == counted for x in toks[i + 1 : i + 4])
         for i, t in enumerate(toks)
+    )
+
+
+def _is_date_part(toks: list[str], i: int) -> bool:
+    """``toks[i]`` is a year or a day of a date ("July 8-11", "10 July"): a date, not a count."""
+    before = [normalize(t) for t in toks[max(0, i - 2) : i]]
+    after = normalize(toks[i + 1]) if i + 1 < len(toks) else ""
+    return bool(_YEAR.match(toks[i])) or after in MONTHS or bool(before) and (
+        before[-1] in MONTHS or (len(before) == 2 and before[0] in MONTHS and _NUM.match(before[1]))
     )
 
 
@@ -302,6 +400,7 @@ def _has_answer_type(
             and not any(
                 _MONEY_AFTER.match(x) or x in ("percent", "per") for x in toks[i + 1 : i + 3]
             )
+            and not _is_date_part(toks, i)
         ]
         # "How many years ...?" is answered by "the 30th anniversary".
         years = "year" in question_tokens or "years" in question_tokens
@@ -318,7 +417,8 @@ def _has_answer_type(
     if qtype == ORDINAL:
         ordinals = [t for t in tokens(sentence) if _ORDINAL.match(t)]
         return any(t not in question_tokens for t in ordinals) or bool(
-            _ORDINAL_WORD.search(normalize(sentence)))
+            _ORDINAL_WORD.search(normalize(sentence))) or any(
+            stem(t) in _SUPERLATIVES and t not in question_tokens for t in tokens(sentence))
     # Years that date something, not years inside a name ("Community Vision 2045").
     years = [
         m.group(2) for m in _YEAR_IN_TEXT.finditer(sentence)
@@ -347,7 +447,7 @@ _YEAR_IN_TEXT = re.compile(r"(?:([^\W\d_][\w'’]*)\W{0,2}\s+|^|(?<=\W))((?:1[89
 _MONTH_DAY = re.compile(
     rf"\b({'|'.join(MONTHS)}) \d{{1,2}}\b|\b\d{{1,2}} ({'|'.join(MONTHS)})\b"
 )
-_CAP_RUN = re.compile(r"(?:\b[A-Z][\w\u00C0-\u1EF9]*(?:[ -]+|$)){2,}")
+_CAP_RUN = re.compile(r"(?:\b[A-Z][\w\u00C0-\u1EF9]*(?:['’]s\b)?(?:[ -]+|$)){2,}")
 _CAP_OF_RUN = re.compile(r"\b[A-Z]\w*(?: [A-Z]\w*)* of(?: the)? [A-Z]\w*(?: [A-Z]\w*)*")
 
 
@@ -383,10 +483,18 @@ def _demonym(term: str, bag: AbstractSet[str]) -> bool:
     )
 
 
+def _ordinal_of(number: str) -> str:
+    """"25" -> "25th": "turns 25" is the 25th anniversary."""
+    n = int(number)
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
 def _covers(t: Term, bag: AbstractSet[str], fuzzy: bool = True) -> bool:
     """``t`` is in the bag: as itself, its initials, another name for it or a synonym."""
     return (
         _matches(t.text, bag, fuzzy)
+        or (t.kind == "number" and t.text.isdigit() and _ordinal_of(t.text) in bag)
         or (t.kind == "entity" and _demonym(t.text, bag))
         or bool(t.acronym and t.acronym in bag)
         or not alias_keys(t.text).isdisjoint(bag)
@@ -488,7 +596,7 @@ def with_names_cased(q: Question, evidence: list[Evidence]) -> Question:
 _ABOUT_WORDING = frozenset(
     stem(w) for w in "abbreviation abbreviations acronym acronyms initials meaning definition "
     "spelling term word phrase wording post posts position positions role roles title titles "
-    "job capacity rank".split()
+    "job capacity rank purpose reason".split()  # a purpose is said by "to ...", a reason by "as"
 )
 
 
@@ -509,6 +617,8 @@ def _known(t: Term, idf: Callable[[str], float], names: bool = False) -> bool:
 
 def _unknown_attribute(q: Question, idf: Callable[[str], float]) -> bool:
     """"What was the magnitude of X?" when no document ever says "magnitude" (or a synonym)."""
+    if q.qtype not in (OTHER, PERSON, PLACE, VENUE):
+        return False  # "What time frame ...?" asks for a period, whatever it is called
     asked = {focus(q.text), asked_noun(q.text)} - {None} - _ABOUT_WORDING
     return any(
         t.text in asked and t.kind == "plain" and not _known(t, idf) for t in q.terms
@@ -524,14 +634,36 @@ def unknown_share(q: Question, idf: Callable[[str], float]) -> float:
     return len(unknown) / len(content) if len(unknown) >= 2 else 0.0
 
 
+# Nouns that name a class the answer is a member of ("which country", "what agreement"): the
+# answer names the member, rarely the class.
+_CLASS_NOUNS = frozenset(
+    stem(w) for w in """country countries nation nations state states city town place location
+    venue year years date dates day days month months period time decade group groups business
+    businesses company companies firm firms partner partners member members organisation
+    organization body agency ministry committee official minister person people document documents
+    region sub-region subregion area areas sector sectors field fields thing things name amount
+    level rate source issue issues challenge challenges deal pact agreement agreements
+    relationship partnership event meeting""".split()
+)
+
+
+def _attribute_noun(text: str) -> str | None:
+    """"What theme did X pick?": a descriptive noun the answer must say (not a class noun)."""
+    noun = asked_noun(text)
+    return None if noun in _CLASS_NOUNS else noun
+
+
 def term_weights(q: Question, idf: Callable[[str], float]) -> dict[str, float]:
     """Question term -> weight. Words the corpus never uses weigh little unless they are names."""
     oov = _oov(idf)
     asked = focus(q.text)  # "what is the population of X": the attribute must be there
     did = relation(q.text)  # "who chaired X": a line naming someone who attended X is not it
     out = {}
+    anchor = wh_anchor(q.text)
     for t in q.terms:
         kind_weight = KIND_WEIGHT["entity" if t.text == did else t.kind]
+        if t.text in anchor and t.kind == "plain":
+            kind_weight *= ANCHOR_WEIGHT
         w = idf(t.text) * kind_weight
         if t.kind in ("plain", "filler") and idf(t.text) >= oov and t.text != asked:
             # Unknown to the corpus: it counts only if the corpus uses a word that means the same.
@@ -566,7 +698,7 @@ def score_units(
     ranked = [t for t in terms if t.text in _SUPERLATIVES]
     # "What is the population of X?" / "... for cybersecurity specifically": the attribute or
     # scope named must be in the quoted sentence itself.
-    asked = (focus(q.text), predicate_noun(q.text))
+    asked = (focus(q.text), predicate_noun(q.text), _attribute_noun(q.text))
     attribute = next(
         (t for t in terms
          if t.text in asked and t.kind == "plain" and _known(t, idf)
@@ -584,6 +716,16 @@ def score_units(
         None,
     )
 
+    # "Who is X's foreign minister?": the name must stand next to the office, not elsewhere.
+    holds = {
+        w for t in terms if office and t.text == office[-1] and q.qtype == PERSON
+        for w in (t.text, *(a[0] for a in t.alts if len(a) == 1))
+    }
+
+    owner = office_owner(q.text)
+    # "What does X stand for?": the sentence that spells it out gives "(X)" after the full name.
+    spelled = expansion_of(q.text)
+
     doc_bags: dict[str, frozenset[str]] = {}
     units: list[Unit] = []
     seen: set[tuple[str, int, str]] = set()
@@ -597,6 +739,7 @@ def score_units(
             line_bag = _bag(line)
             lo, hi = max(0, number - 1 - CONTEXT_LINES), min(len(doc_lines), number + CONTEXT_LINES)
             ctx_bag = _bag(" ".join(doc_lines[lo:hi]))
+            prev_bag = _bag(doc_lines[number - 2]) if 2 <= number <= len(doc_lines) + 1 else set()
             # A headline speaks for the story under it, not for a digest's unrelated later items:
             # its names count only if the story around the line mentions them too.
             story = doc_lines[max(1, number - 1 - STORY_LINES) : number + STORY_LINES]
@@ -635,6 +778,8 @@ def score_units(
                         covered.add(t.text)
                         if _YEAR.match(t.text):
                             missing_key = True  # "in 2023" is not answered by a 2024 figure
+                    elif refers_back and _covers(t, prev_bag):
+                        credit = LINE_CREDIT  # "It was chaired by ...": the line before says what
                     elif (_covers(t, title_bag) and (
                         t.kind not in ("entity", "number") or _covers(t, story_bag)
                     )) or (
@@ -654,6 +799,7 @@ def score_units(
                     missing_key = True
                 if narrowed and not _standalone(narrowed, text):
                     missing_key = True
+                unspelled = bool(spelled) and f"({spelled})" not in normalize(text)
                 words = analyze(text)
                 novel = sum(1 for w in words if w not in q_stems) / max(1, len(words))
                 units.append(
@@ -665,10 +811,13 @@ def score_units(
                         ev.dense or 0.0,
                         got / total,
                         missing_key,
-                        _has_answer_type(q.qtype, text, q_tokens, counted),
+                        _has_answer_type(q.qtype, text, q_tokens, counted)
+                        and (not holds or _holder(text, holds, q_tokens, owner))
+                        and not unspelled,
                         frozenset(covered),
                         novel,
                         compactness(words, {w for w in words if w in q_stems}),
+                        line_lacks or unspelled,
                     )
                 )
     units.sort(key=lambda u: -u.score)
@@ -684,7 +833,9 @@ def select(units: list[Unit], q: Question, min_support: float, max_sentences: in
     """
     if not units:
         return []
-    top = max(units, key=lambda u: (u.coverage, u.score))
+    # A line that lacks the office, verb or rank asked about does not set the bar: "Who chaired
+    # X?" is not better covered by a line where someone merely attended X.
+    top = max([u for u in units if not u.off_topic] or units, key=lambda u: (u.coverage, u.score))
     if top.coverage < min_support:
         return []
     ok = [
