@@ -92,7 +92,6 @@ percentage | percent | share
 population | inhabitants | residents
 law | legislation | regulation
 region | area | zone
-chairmanship | chair
 initiative | programme | program | project
 upgrade | elevate | raise
 relation | relationship | ties | link

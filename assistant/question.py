@@ -68,6 +68,8 @@ _TYPE_RULES = [
                 r"area|length|rate|gdp|revenue)\b"), QUANTITY),
     (re.compile(r"\bhow many ([\w.]+ )?(euros?|dollars?|usd|pounds?|yen|yuan|dong|vnd|nzd|eur)\b"),
      QUANTITY),
+    (re.compile(r"\b(what|which) number (meeting|session|edition|round|summit|conference)\b"),
+     ORDINAL),
     (re.compile(r"\b(how (many|long|old)|what number)\b"), NUMBER),
     (re.compile(r"\b(which|what) (edition|session|anniversary|iteration|round|instal?lment|"
                 r"meeting number|ordinal)\b"), ORDINAL),
@@ -99,7 +101,7 @@ FILLER = frozenset(
     tell describe described give name list happen happened kind type sort thing things way ways
     exactly specific specifically particular role roles detail details information question
     regard regarding concern concerning about did does do amount number figure percentage
-    year date day time place person people one ones""".split()
+    year date day time place person people one ones make made makes get gets got""".split()
 )
 
 _MONTHS = "january february march april may june july august september october november december"

@@ -305,6 +305,16 @@ def test_lowercase_question_gets_its_names_from_the_evidence() -> None:
     assert with_names_cased(plain, ev) == plain
 
 
+def test_lowercase_names_next_to_each_other_form_one_name() -> None:
+    ev = _evidence("Later, Jane Roe met Freedonia's envoy. Roe's visit to Freedonia was a success.")
+    q = with_names_cased(analyse("when did jane roe visit freedonia"), ev)
+    by_text = {t.text: t for t in q.terms}
+    jane, roe, freedonia = by_text["jane"], by_text[stem("roe")], by_text["freedonia"]
+    assert jane.phrase == roe.phrase >= 0 and roe.last and not jane.last
+    assert jane.acronym == "jr"
+    assert freedonia.phrase < 0  # "visit" stands between: not part of the name
+
+
 def test_unknown_share() -> None:
     known = {stem(w) for w in ("point", "sea", "level", "trade", "uk", "zealand")}
     idf = lambda t: 1.0 if t in known else 9.0  # noqa: E731  9.0: never seen
@@ -313,6 +323,8 @@ def test_unknown_share() -> None:
     assert unknown_share(analyse("How much trade did Wellington and Britain do?"), idf) == 0.0
     # one unknown word is never enough
     assert unknown_share(analyse("What is the trade volume?"), idf) == 0.0
+    # a currency is written as a symbol ("£40 million"): its name is not foreign to the corpus
+    assert unknown_share(analyse("How many pounds did the UK wire?"), idf) == 0.0
 
 
 @pytest.mark.parametrize(

@@ -182,6 +182,7 @@ _MAGNITUDE = re.compile(
     r"yen|yuan|vnd|won|tons?|tonnes?|km|kilometres?|kilometers?|people|times)$"
 )
 _MONEY = re.compile(r"[$£€¥₫]\s?\d")
+_CURRENCIES = frozenset(stem(w) for w in "pounds dollars euros yen yuan dong".split())
 _MONEY_WORDS = frozenset(
     "value worth cost price money funding fund funds budget turnover spend spent sum".split()
 )
@@ -584,12 +585,31 @@ def with_names_cased(q: Question, evidence: list[Evidence]) -> Question:
             for tok in tokens(word):
                 st = stem(tok)
                 seen[st] = seen.get(st, True) and word[:1].isupper()
-    terms = tuple(
+    terms = [
         replace(t, kind="entity")
         if t.kind == "plain" and seen.get(t.text) and t.text not in _NOT_NAME_STEMS else t
         for t in q.terms
-    )
-    return replace(q, terms=terms)
+    ]
+    # Names next to each other in the question form one name ("anwar ibrahim"), which a line may
+    # give by its last word only.
+    position = {stem(tok): i for i, tok in enumerate(tokens(q.text))}
+    phrase = max((t.phrase for t in q.terms), default=-1) + 1
+    run: list[int] = []
+    for k in range(len(terms) + 1):
+        t = terms[k] if k < len(terms) else None
+        if (
+            t is not None and t.kind == "entity" and t.phrase < 0 and t.text in position
+            and (not run or position[t.text] == position[terms[run[-1]].text] + 1)
+        ):
+            run.append(k)
+            continue
+        if len(run) >= 2:
+            initials = "".join(terms[j].text[0] for j in run)
+            for j in run:
+                terms[j] = replace(terms[j], phrase=phrase, last=j == run[-1], acronym=initials)
+            phrase += 1
+        run = [k] if t is not None and t.kind == "entity" and t.phrase < 0 else []
+    return replace(q, terms=tuple(terms))
 
 
 # Words for what a line shows without naming it: an acronym in brackets, a person's titles.
@@ -629,28 +649,25 @@ def unknown_share(q: Question, idf: Callable[[str], float]) -> float:
     """Share of the question's content words (names and plain words) that the corpus never uses,
     not even as a synonym or another name for the same thing; 0 when fewer than two are unknown.
     "Which enzyme digests lactose in infants?" asks about a world the documents do not cover."""
-    content = [t for t in q.terms if t.kind in ("plain", "entity")]
+    # A currency the documents write as a symbol ("£40 million") is not foreign to them.
+    content = [t for t in q.terms if t.kind in ("plain", "entity") and t.text not in _CURRENCIES]
     unknown = [t for t in content if not _known(t, idf, names=True)]
     return len(unknown) / len(content) if len(unknown) >= 2 else 0.0
 
 
-# Nouns that name a class the answer is a member of ("which country", "what agreement"): the
-# answer names the member, rarely the class.
-_CLASS_NOUNS = frozenset(
-    stem(w) for w in """country countries nation nations state states city town place location
-    venue year years date dates day days month months period time decade group groups business
-    businesses company companies firm firms partner partners member members organisation
-    organization body agency ministry committee official minister person people document documents
-    region sub-region subregion area areas sector sectors field fields thing things name amount
-    level rate source issue issues challenge challenges deal pact agreement agreements
-    relationship partnership event meeting""".split()
+# Nouns that name a property the answer states ("What theme did X pick?", "What status ...?"):
+# the sentence must say the noun too. A noun naming a class ("which paper", "what agreement") is
+# answered by a member of the class, which rarely repeats the class noun.
+_PROPERTY_NOUNS = frozenset(
+    stem(w) for w in """theme motto slogan office magnitude population capital currency budget
+    status topic message principle priority deadline duration anniversary""".split()
 )
 
 
 def _attribute_noun(text: str) -> str | None:
     """"What theme did X pick?": a descriptive noun the answer must say (not a class noun)."""
     noun = asked_noun(text)
-    return None if noun in _CLASS_NOUNS else noun
+    return noun if noun in _PROPERTY_NOUNS else None
 
 
 def term_weights(q: Question, idf: Callable[[str], float]) -> dict[str, float]:
