@@ -691,3 +691,18 @@ def test_wh_anchor(question: str, anchor: set[str]) -> None:
 
 def test_predicate_noun_is_a_noun_not_a_participle() -> None:
     assert predicate_noun("which official's trip is linked to the deal") is None
+
+
+def test_a_sibling_sentence_that_says_what_its_line_left_implicit_completes_the_answer() -> None:
+    from assistant.backends.extractive import Unit, select
+
+    terms = frozenset({"autonomy", "mean", "relat"})
+    first = Unit("a.txt", 6, "X stressed the issue of autonomy.", 0, 0.5, 0.8, False, True,
+                 terms, 0.5, 0.5, False, frozenset({"autonomy"}))
+    second = Unit("a.txt", 6, "In relations, this means balance.", 0, 0.5, 0.78, False, True,
+                  terms, 0.5, 0.5, False, frozenset({"mean", "relat"}))
+    elsewhere = Unit("b.txt", 2, "Autonomy matters.", 1, 0.5, 0.79, False, True,
+                     terms, 0.5, 0.5, False, frozenset({"autonomy"}))
+    q = analyse("What does autonomy mean in relations?")
+    assert select([first, second], q, 0.45, 2) == [first, second]
+    assert select([first, elsewhere], q, 0.45, 2) == [first]  # adds nothing of its own

@@ -134,6 +134,7 @@ class Unit:
     novelty: float = 0.0  # share of the sentence's words that the question does not already say
     compact: float = 0.0  # question words found per word of the stretch that holds them
     off_topic: bool = False  # its line lacks the office, leadership verb or rank asked about
+    own: frozenset[str] = frozenset()  # question terms in the sentence itself (not its line)
 
     @property
     def score(self) -> float:
@@ -784,12 +785,13 @@ def score_units(
                 # Names may come from nearby lines only when this sentence refers back to someone.
                 refers_back = bool(_PRONOUN.search(text) or _DEFINITE.match(text))
                 got = 0.0
-                covered = set()
+                covered, own = set(), set()
                 missing_key = line_lacks
                 for t in terms:
                     if _covers(t, bag):
                         credit = 1.0
                         covered.add(t.text)
+                        own.add(t.text)
                     elif _covers(t, line_bag):
                         credit = LINE_CREDIT
                         covered.add(t.text)
@@ -835,6 +837,7 @@ def score_units(
                         novel,
                         compactness(words, {w for w in words if w in q_stems}),
                         line_lacks or unspelled,
+                        frozenset(own),
                     )
                 )
     units.sort(key=lambda u: -u.score)
@@ -869,16 +872,19 @@ def select(units: list[Unit], q: Question, min_support: float, max_sentences: in
         return []
     best = ok[0]
     chosen = [best]
-    covered = set(best.covered)
+    covered, own = set(best.covered), set(best.own)
     for u in ok[1:]:
         if len(chosen) >= max_sentences:
             break
         same_line = u.source == best.source and u.line == best.line
         if u.coverage < (min_support if same_line else max(min_support, EXTRA_MIN * best.coverage)):
             continue
-        if u.covered - covered:
+        # A sentence of the same line that itself says what the first one leaves to its line
+        # ("..., this means a balance ...") completes the answer.
+        if u.covered - covered or (same_line and u.own - own):
             chosen.append(u)
             covered |= u.covered
+            own |= u.own
     return chosen
 
 
