@@ -251,7 +251,7 @@ def expansion_of(text: str) -> str | None:
     if not m:
         return None
     word = next(g for g in m.groups() if g)
-    if word in ("it", "this", "that", "they"):  # "5PC - what is it short for?"
+    if word in ("it", "this", "that", "they"):  # "WTO: and what is that short for?"
         caps = re.search(r"\b(?=\w*[A-Z]\w*[A-Z])[\w&-]{2,}\b", text)
         return normalize(caps.group(0)) if caps else None
     return word
@@ -327,7 +327,7 @@ def answer_type(text: str) -> str:
     for rx, repl in _TYPOS:
         low = rx.sub(repl, low)
     m = _WH.search(low)
-    # "When ASEAN asked X, which sub-region did it single out?": the opening clause sets the
+    # "When the council met in Rome, which treaty did it sign?": the opening clause sets the
     # scene; the question proper follows the comma.
     later = re.search(r"^\W*(?:when|where|while|as)\b[^?]*?,\s*(?=(?:what|which|who|whom|how|"
                       r"where|when|why)\b)", low)

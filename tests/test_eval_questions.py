@@ -40,6 +40,13 @@ SETS = {
     "blind-holdout12": BLIND / "holdout12.yaml",
     "blind-holdout13": BLIND / "holdout13.yaml",
     "blind-holdout14": BLIND / "holdout14.yaml",
+    "blind-holdout15": BLIND / "holdout15.yaml",
+    "blind-holdout16": BLIND / "holdout16.yaml",
+    "blind-holdout17": BLIND / "holdout17.yaml",
+    "blind-holdout18": BLIND / "holdout18.yaml",
+    "blind-holdout19": BLIND / "holdout19.yaml",
+    "blind-holdout20": BLIND / "holdout20.yaml",
+    "blind-holdout21": BLIND / "holdout21.yaml",
 }
 
 REQUIRED_KEYS = {"id", "question", "answerable", "facts", "support", "tags"}
@@ -63,6 +70,13 @@ ID_RE = {
     "blind-holdout12": (re.compile(r"^z\d{3}$"), re.compile(r"^zu\d{3}$")),
     "blind-holdout13": (re.compile(r"^q\d{3}$"), re.compile(r"^qu\d{3}$")),
     "blind-holdout14": (re.compile(r"^b\d{3}$"), re.compile(r"^bu\d{3}$")),
+    "blind-holdout15": (re.compile(r"^c\d{3}$"), re.compile(r"^cu\d{3}$")),
+    "blind-holdout16": (re.compile(r"^e\d{3}$"), re.compile(r"^eu\d{3}$")),
+    "blind-holdout17": (re.compile(r"^f\d{3}$"), re.compile(r"^fu\d{3}$")),
+    "blind-holdout18": (re.compile(r"^j\d{3}$"), re.compile(r"^ju\d{3}$")),
+    "blind-holdout19": (re.compile(r"^l\d{3}$"), re.compile(r"^lu\d{3}$")),
+    "blind-holdout20": (re.compile(r"^n\d{3}$"), re.compile(r"^nu\d{3}$")),
+    "blind-holdout21": (re.compile(r"^o\d{3}$"), re.compile(r"^ou\d{3}$")),
 }
 DIGEST_FROM_003 = ("003_7e1cebe2f3b09a14.txt", 14)
 
