@@ -47,6 +47,8 @@ SETS = {
     "blind-holdout19": BLIND / "holdout19.yaml",
     "blind-holdout20": BLIND / "holdout20.yaml",
     "blind-holdout21": BLIND / "holdout21.yaml",
+    "blind-holdout22": BLIND / "holdout22.yaml",
+    "blind-holdout23": BLIND / "holdout23.yaml",
 }
 
 REQUIRED_KEYS = {"id", "question", "answerable", "facts", "support", "tags"}
@@ -77,6 +79,8 @@ ID_RE = {
     "blind-holdout19": (re.compile(r"^l\d{3}$"), re.compile(r"^lu\d{3}$")),
     "blind-holdout20": (re.compile(r"^n\d{3}$"), re.compile(r"^nu\d{3}$")),
     "blind-holdout21": (re.compile(r"^o\d{3}$"), re.compile(r"^ou\d{3}$")),
+    "blind-holdout22": (re.compile(r"^i\d{3}$"), re.compile(r"^iu\d{3}$")),
+    "blind-holdout23": (re.compile(r"^xa\d{3}$"), re.compile(r"^xau\d{3}$")),
 }
 DIGEST_FROM_003 = ("003_7e1cebe2f3b09a14.txt", 14)
 

@@ -628,6 +628,22 @@ def test_holder_stands_next_to_the_office(
 
 
 @pytest.mark.parametrize(
+    "sentence, expected",
+    [
+        ("Foreign Minister John Doe met delegates from Ruritania.", False),  # whose minister?
+        ("Ruritanian Foreign Minister John Doe met delegates.", True),
+        ("John Doe, Ruritania's Foreign Minister, met delegates.", True),
+    ],
+)
+def test_holder_must_name_the_owner_in_a_story_about_someone_else(
+    sentence: str, expected: bool
+) -> None:
+    offices = {stem("minister")}
+    assert _holder(sentence, offices, {"ruritania's"}, "ruritania", need_owner=True) is expected
+    assert _holder(sentence, offices, {"ruritania's"}, "ruritania") is True
+
+
+@pytest.mark.parametrize(
     "sentence, question, expected",
     [
         ("The meetings take place from July 8-11 in Rome.", "how many states attended", False),

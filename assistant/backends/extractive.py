@@ -66,6 +66,7 @@ from ..retrieve import Evidence
 KIND_WEIGHT = {"entity": 1.5, "number": 1.5, "plain": 1.0, "filler": 0.25}
 OOV_WEIGHT = 0.2  # a plain word the corpus never uses says little about which line answers
 UNKNOWN_MAX = 0.5  # refuse when this share of the question's content words is foreign to it
+HOME_MENTIONS = 5  # a story naming a country this often is about it
 ANCHOR_WEIGHT = 2.0  # "within the framework of which ...": words that frame the answer
 LINE_CREDIT = 0.6  # term found elsewhere on the sentence's line
 CONTEXT_CREDIT = 0.4  # term found in the title or the lines around it
@@ -294,12 +295,18 @@ def _same_place(a: str, b: str) -> bool:
 
 
 def _holder(
-    sentence: str, offices: AbstractSet[str], question_tokens: set[str], owner: str | None = None
+    sentence: str,
+    offices: AbstractSet[str],
+    question_tokens: set[str],
+    owner: str | None = None,
+    need_owner: bool = False,
 ) -> bool:
     """Does a name not given in the question stand next to one of ``offices`` (analysed)?
     "Ruritanian Trade Minister Jane Roe" and "John Doe, Ruritania's Trade Minister" name the
     holder; "attended by ... the Secretary-General, and the Minister of Trade of Ruritania" names
-    no one for either office. With ``owner``, another country's minister is not the one."""
+    no one for either office. With ``owner``, another country's minister is not the one; with
+    ``need_owner`` too, the title must name the owner ("Ruritania's FM" is not answered by
+    "FM John Doe" in a story about Freedonia)."""
     words = _SENTENCE_WORDS.findall(sentence)
     norm = [normalize(w).strip("'’") for w in words]
     n = len(words)
@@ -334,10 +341,17 @@ def _holder(
         if not is_office(i) or not owned(i):
             continue
         # Forward over the rest of the title ("Minister of Trade and Industry Jane Roe").
+        def says_owner(lo: int, hi: int) -> bool:
+            return not need_owner or any(
+                _same_place(owner or "", norm[k]) for k in range(max(0, lo), hi) if capital(k)
+            )
+
         j = i + 1
         while j < n:
             if name_at(j, 1):
-                return True
+                if says_owner(i - 3, j):
+                    return True
+                break
             glue = norm[j] in _TITLE_GLUE or norm[j] == ","
             if not (capital(j) or (glue and (capital(j + 1) or norm[j + 1 : j + 2] == ["the"]))):
                 break
@@ -348,7 +362,9 @@ def _holder(
         j = i - 1
         while j >= 0:
             if name_at(j, -1):
-                return True
+                if says_owner(j, i):
+                    return True
+                break
             if not (capital(j) or norm[j] in _TITLE_GLUE or norm[j] == ","):
                 break
             j -= 1
@@ -744,6 +760,10 @@ def score_units(
     # "What does X stand for?": the sentence that spells it out gives "(X)" after the full name.
     spelled = expansion_of(q.text)
 
+    # Whether the story is about the owner's country (it names it again and again): then its
+    # unqualified "Foreign Minister X" is that country's; otherwise the title must say whose.
+    home: dict[str, bool] = {}
+
     doc_bags: dict[str, frozenset[str]] = {}
     units: list[Unit] = []
     seen: set[tuple[str, int, str]] = set()
@@ -751,6 +771,9 @@ def score_units(
         doc_lines = lookup(ev.source) or []
         if ev.source not in doc_bags:
             doc_bags[ev.source] = _bag(" ".join(doc_lines))
+            home[ev.source] = bool(owner) and sum(
+                1 for w in tokens(" ".join(doc_lines)) if _same_place(owner or "", w)
+            ) >= HOME_MENTIONS
         for number, line in ev.chunk.lines():
             if not line.strip():
                 continue
@@ -831,7 +854,8 @@ def score_units(
                         got / total,
                         missing_key,
                         _has_answer_type(q.qtype, text, q_tokens, counted)
-                        and (not holds or _holder(text, holds, q_tokens, owner))
+                        and (not holds or _holder(
+                            text, holds, q_tokens, owner, bool(owner) and not home[ev.source]))
                         and not unspelled,
                         frozenset(covered),
                         novel,
