@@ -722,3 +722,21 @@ def test_a_sibling_sentence_that_says_what_its_line_left_implicit_completes_the_
     q = analyse("What does autonomy mean in relations?")
     assert select([first, second], q, 0.45, 2) == [first, second]
     assert select([first, elsewhere], q, 0.45, 2) == [first]  # adds nothing of its own
+
+
+@pytest.mark.parametrize(
+    "sentence, question, expected",
+    [
+        ("He will co-chair the Bloc-Ruritania and Bloc-UK meetings.", "the Bloc-Freedonia meeting",
+         True),
+        ("He will co-chair the Bloc-Freedonia meeting.", "the Bloc-Freedonia meeting", False),
+        ("Bloc-New Zealand ties grew.", "the Bloc-NZ meeting", False),  # the same pair
+        ("Bloc-UK ties grew, and Freedonia joined.", "the Bloc-Freedonia meeting", False),
+        ("The summit went well.", "the Bloc-Freedonia meeting", False),  # no pair named
+    ],
+)
+def test_other_pair(sentence: str, question: str, expected: bool) -> None:
+    from assistant.backends.extractive import _PAIR, _member, _other_pair
+
+    pairs = [(m.group(1).lower(), _member(m.group(2))) for m in _PAIR.finditer(question)]
+    assert _other_pair(sentence, pairs) is expected

@@ -371,6 +371,28 @@ def _holder(
     return False
 
 
+_PAIR = re.compile(r"\b([A-Z][\w&]*)[-–]((?:New |South |North )?[A-Z][\w&]*)")
+
+
+def _member(name: str) -> set[str]:
+    """A pair member's words and, for a name of several words, its initials."""
+    words = tokens(name)
+    return set(words) | ({"".join(w[0] for w in words)} if len(words) > 1 else set())
+
+
+def _other_pair(sentence: str, pairs: list[tuple[str, set[str]]]) -> bool:
+    """The sentence names a pair with the question's first member but another second one
+    ("ASEAN-New Zealand" for "ASEAN-Japan"), and never the question's second member."""
+    words = set(tokens(sentence))
+    words |= acronyms(sentence)  # "New Zealand" also says "nz"
+    found = [(m.group(1).lower(), _member(m.group(2))) for m in _PAIR.finditer(sentence)]
+    return any(
+        a == qa and not (b & qb) and not (qb & words) and not any(
+            _same_place(x, y) for x in b for y in qb)
+        for qa, qb in pairs for a, b in found
+    )
+
+
 def _counts_in_words(sentence: str, counted: str | None) -> bool:
     """A count spelled out ("three pillars"); when the question says what it counts, the number
     word must count that ("the two sides" does not say how many action lines)."""
@@ -760,6 +782,12 @@ def score_units(
     # "What does X stand for?": the sentence that spells it out gives "(X)" after the full name.
     spelled = expansion_of(q.text)
 
+    # "the ASEAN-Japan meeting": a sentence about "the ASEAN-New Zealand meeting" (and not
+    # Japan) is about another pair.
+    pairs = [
+        (m.group(1).lower(), _member(m.group(2)))
+        for m in _PAIR.finditer(q.text)
+    ]
     # Whether the story is about the owner's country (it names it again and again): then its
     # unqualified "Foreign Minister X" is that country's; otherwise the title must say whose.
     home: dict[str, bool] = {}
@@ -840,6 +868,8 @@ def score_units(
                 if attribute and not _covers(attribute, bag):
                     missing_key = True
                 if narrowed and not _standalone(narrowed, text):
+                    missing_key = True
+                if pairs and _other_pair(text, pairs):
                     missing_key = True
                 unspelled = bool(spelled) and f"({spelled})" not in normalize(text)
                 words = analyze(text)
