@@ -80,9 +80,6 @@ _TYPE_RULES = [
     (re.compile(r"\b(what|which|in what) (exact |specific |precise )?"
                 r"(years?|period|time ?frame)\b"), YEAR),
     (re.compile(r"^(when|since when)\b|\b(what|which) (month|time)\b"), WHEN),
-    (re.compile(r"\bname of (the |a |an )?([\w'’-]+ ){0,2}(chairman|chairwoman|chair|minister|"
-                r"ambassador|president|official|leader|person|secretary|envoy|spokesperson|"
-                r"director|head|chief|photographer|author|reporter)\b"), PERSON),
     # "Who did X urge ...?" asks for whoever X addressed: businesses, partners, a person.
     (re.compile(r"^\s*(who|whom) (did|does|do|will|would|should|can|could|has|have|had)\b"), OTHER),
     (re.compile(r"^\s*(who|whom)\b|\b(which|what) "

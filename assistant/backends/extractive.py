@@ -21,6 +21,7 @@ Does not own: retrieval, verification (its output still goes through the verifie
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
@@ -799,9 +800,11 @@ def score_units(
         doc_lines = lookup(ev.source) or []
         if ev.source not in doc_bags:
             doc_bags[ev.source] = _bag(" ".join(doc_lines))
-            home[ev.source] = bool(owner) and sum(
-                1 for w in tokens(" ".join(doc_lines)) if _same_place(owner or "", w)
-            ) >= HOME_MENTIONS
+            if owner:  # each distinct word tested once, not each of its mentions
+                counts = Counter(tokens(" ".join(doc_lines)))
+                home[ev.source] = sum(
+                    c for w, c in counts.items() if _same_place(owner, w)
+                ) >= HOME_MENTIONS
         for number, line in ev.chunk.lines():
             if not line.strip():
                 continue
@@ -885,7 +888,7 @@ def score_units(
                         missing_key,
                         _has_answer_type(q.qtype, text, q_tokens, counted)
                         and (not holds or _holder(
-                            text, holds, q_tokens, owner, bool(owner) and not home[ev.source]))
+                            text, holds, q_tokens, owner, bool(owner) and not home.get(ev.source)))
                         and not unspelled,
                         frozenset(covered),
                         novel,
