@@ -28,6 +28,8 @@ russia | russian federation | russian
 laos | lao pdr | lao | laotian
 myanmar | burma | myanmarese | burmese
 timor-leste | east timor | timorese
+thailand | thai
+kazakhstan | kazakh
 philippines | philippine | filipino
 netherlands | holland | dutch
 turkey | turkiye | turkish
@@ -87,7 +89,7 @@ tranche | instalment | installment
 firm | company | enterprise | business | corporation
 sea | maritime | ocean
 war | conflict
-investment | invest | capital
+investment | invest
 percentage | percent | share
 population | inhabitants | residents
 law | legislation | regulation
@@ -168,6 +170,17 @@ def _table() -> dict[str, frozenset[str]]:
         keys |= set().union(*(table.get(k, set()) for k in keys))
         table.setdefault(stem(normalize(capital).split()[-1]), set()).update(keys)  # "lumpur"
     return {k: frozenset(v - {k}) for k, v in table.items()}
+
+
+@cache
+def countries() -> frozenset[str]:
+    """Normalised names of the countries the gazetteer knows ("new zealand", "timor-leste")."""
+    out = {normalize(line.split(">")[1].strip()) for line in _CAPITALS}
+    for line in _GROUPS:
+        names = [normalize(n.strip()) for n in line.split("|")]
+        if names[0] in out:
+            out.update(n for n in names if not n.endswith(("an", "ese", "ish", "ch", "ino")))
+    return frozenset(out - {"eu", "asean", "un"})
 
 
 def alias_keys(term: str) -> frozenset[str]:

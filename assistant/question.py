@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from .aliases import phrase_synonyms, synonym_keys
+from .aliases import countries, phrase_synonyms, synonym_keys
 from .lexical import STOPWORDS, analyze, stem
 from .normalize import fold, normalize, tokens
 
@@ -77,6 +77,8 @@ _TYPE_RULES = [
                 r"(dates?|days?)\b"), DATE),
     # "Where does X rank among ...?" asks for a rank ("second largest"), not a place.
     (re.compile(r"^where (does|did|do|is|was) [\w' -]{1,40} (rank|stand)\b"), ORDINAL),
+    (re.compile(r"^(what|which) (is|was|are|were) (the )?([\w'’-]+ ){0,3}(rank|ranking)\b"
+                r"|^what rank\b"), ORDINAL),
     (re.compile(r"\b(what|which|in what) (exact |specific |precise )?"
                 r"(years?|period|time ?frame)\b"), YEAR),
     (re.compile(r"^(when|since when)\b|\b(what|which) (month|time)\b"), WHEN),
@@ -181,7 +183,10 @@ def asked_noun(text: str) -> str | None:
 # verb, "specifically" qualifies the verb, not the word before it).
 _RESTRICTED = re.compile(
     r"\b([a-z][\w-]*)\s+"
-    r"(?:alone\b|(?:specifically|solely|exclusively|in particular)\s*(?:[?.,;!]|$))"
+    r"(?:alone\b|itself\b|by itself\b|on (?:its|their) own\b"
+    r"|(?:specifically|solely|exclusively|in particular)\s*(?:[?.,;!]|$))"
+    # "... earmarked specifically for cybersecurity"
+    r"|\b(?:specifically|solely|exclusively) (?:for|to|on) ([a-z][\w-]*)"
 )
 
 
@@ -189,7 +194,7 @@ def restricted(text: str) -> str | None:
     """The word a question narrows its scope to ("... for cybersecurity specifically" ->
     cybersecurity), analysed; None when it does not narrow it."""
     m = _RESTRICTED.search(normalize(text))
-    return stem(m.group(1).split("-")[-1]) if m else None
+    return stem((m.group(1) or m.group(2)).split("-")[-1]) if m else None
 
 
 def focus(text: str) -> str | None:
@@ -201,13 +206,19 @@ def focus(text: str) -> str | None:
 _RELATION = re.compile(
     r"^\W*who\s+(?!(?:is|was|are|were|did|does|do|has|have|had|will|would|can|could|should|"
     r"may|might|must)\b)([^\W\d_]+(?:-[^\W\d_]+)*)"
+    # "Which country co-chaired X?", "What body hosted X?": a verb of leading right after the noun
+    r"|^\W*(?:which|what)\s+(?!(?:is|was|are|were|did|does|do|has|have|had|will)\b)[a-z]+"
+    r"(?:\s+[a-z]+)?\s+((?:co-)?(?:chair|preside|host|lead|head|"
+    r"organi[sz]e|moderate|sponsor|convene)(?:d|ed|s)|led|won|founded)\b"
 )
 
 
 def relation(text: str) -> str | None:
     """The verb of "Who chaired X?" (analysed): what the person asked for did."""
     m = _RELATION.search(normalize(text))
-    return stem(m.group(1).split("-")[-1]) if m else None  # "co-chaired" -> chair
+    if not m:
+        return None
+    return stem((m.group(1) or m.group(2)).split("-")[-1])  # "co-chaired" -> chair
 
 
 def role(text: str) -> tuple[str, ...]:
@@ -276,6 +287,15 @@ def office_owner(text: str) -> str | None:
     """Whose office a question asks about, as written (normalised): "Who is Indonesia's foreign
     minister?" -> indonesia; "the foreign minister of Ruritania" -> ruritania."""
     low = normalize(text)
+    # "the Ruritania foreign minister": a country's name used as the title's modifier.
+    place = "|".join(re.escape(c) for c in sorted(countries(), key=len, reverse=True))
+    m = re.search(
+        rf"(?<![\w&-])({place})\s+(?:(?:deputy|vice|acting|former)\s+)?(?:(?:{_ROLE_KINDS})\s+)?"
+        rf"(?:{_ROLE_WORDS})\b",
+        low,
+    )
+    if m:
+        return m.group(1).split()[-1]
     for rx in _OWNERS:
         for m in rx.finditer(low):
             word = re.sub(r"['’]s$", "", m.group(1).split()[-1])
@@ -311,8 +331,10 @@ _NOUN_PHRASE_RULES = [
                 rf"|\b{_PERSON_NOUNS}\b[^?]*\W name\W*$"), PERSON),
     (re.compile(r"\b(dates?|exact day|day and month)\b"), DATE),
     (re.compile(r"\b(years? covered|launch year|year of|time span|period covered)\b"), YEAR),
-    (re.compile(r"\b(amount|value|turnover|ceiling|sum|total|cost|inflows?|share of)\b"
+    (re.compile(r"\b(amount|value|turnover|ceiling|sum|total|cost|inflows?|share of|budget|"
+                r"percent|percentage)\b"
                 r"|\bin (usd|nzd|eur|us dollars|dollars|euros|pounds)\W*$"), QUANTITY),
+    (re.compile(r"\b(rank|ranking)\W*$"), ORDINAL),
 ]
 _TYPOS = ((re.compile(r"\bwhats\b"), "what is"), (re.compile(r"\bwich\b"), "which"))
 

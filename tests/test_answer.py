@@ -49,10 +49,10 @@ def test_out_of_corpus_questions_are_refused(seeds_assistant: Assistant, questio
         ),
         # diacritics in the question, none in the document
         (
-            "Who led the Vietnamese delegation with Bùi Thanh Sơn to Kuala Lumpur on July 10?",
+            "Where did Bùi Thanh Sơn lead the Vietnamese delegation on July 10?",
             NZ,
             4,
-            "Bui Thanh Son",
+            "Kuala Lumpur",
         ),
         # the answer sits on a noise-damaged line ("d♔elegation", "Ja꧅nuary");
         # 003:2 repeats it cleanly

@@ -49,6 +49,14 @@ SETS = {
     "blind-holdout21": BLIND / "holdout21.yaml",
     "blind-holdout22": BLIND / "holdout22.yaml",
     "blind-holdout23": BLIND / "holdout23.yaml",
+    "blind-holdout24": BLIND / "holdout24.yaml",
+    "blind-holdout25": BLIND / "holdout25.yaml",
+    "blind-holdout26": BLIND / "holdout26.yaml",
+    "blind-holdout27": BLIND / "holdout27.yaml",
+    "blind-holdout28": BLIND / "holdout28.yaml",
+    "blind-holdout29": BLIND / "holdout29.yaml",
+    "blind-holdout30": BLIND / "holdout30.yaml",
+    "blind-holdout31": BLIND / "holdout31.yaml",
 }
 
 REQUIRED_KEYS = {"id", "question", "answerable", "facts", "support", "tags"}
@@ -81,6 +89,14 @@ ID_RE = {
     "blind-holdout21": (re.compile(r"^o\d{3}$"), re.compile(r"^ou\d{3}$")),
     "blind-holdout22": (re.compile(r"^i\d{3}$"), re.compile(r"^iu\d{3}$")),
     "blind-holdout23": (re.compile(r"^xa\d{3}$"), re.compile(r"^xau\d{3}$")),
+    "blind-holdout24": (re.compile(r"^xb\d{3}$"), re.compile(r"^xbu\d{3}$")),
+    "blind-holdout25": (re.compile(r"^xc\d{3}$"), re.compile(r"^xcu\d{3}$")),
+    "blind-holdout26": (re.compile(r"^xd\d{3}$"), re.compile(r"^xdu\d{3}$")),
+    "blind-holdout27": (re.compile(r"^xe\d{3}$"), re.compile(r"^xeu\d{3}$")),
+    "blind-holdout28": (re.compile(r"^xf\d{3}$"), re.compile(r"^xfu\d{3}$")),
+    "blind-holdout29": (re.compile(r"^xg\d{3}$"), re.compile(r"^xgu\d{3}$")),
+    "blind-holdout30": (re.compile(r"^xh\d{3}$"), re.compile(r"^xhu\d{3}$")),
+    "blind-holdout31": (re.compile(r"^xi\d{3}$"), re.compile(r"^xiu\d{3}$")),
 }
 DIGEST_FROM_003 = ("003_7e1cebe2f3b09a14.txt", 14)
 

@@ -27,7 +27,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from ..aliases import alias_keys
+from ..aliases import alias_keys, countries
 from ..answer import CANNOT_ANSWER, Backend, Context, Draft, Lookup, register
 from ..chunking import sentences
 from ..citations import Citation
@@ -117,6 +117,7 @@ _SUPERLATIVES = frozenset(
     stem(w) for w in """largest biggest smallest highest lowest greatest most least first last
     oldest newest earliest latest fastest strongest weakest richest poorest""".split()
 )
+_WH_WORD = re.compile(r"\b(what|which|who|whom|whose|when|where|how|why)\b")
 _PRONOUN = re.compile(r"\b(he|she|his|her|him|they|their|them)\b", re.IGNORECASE)
 _NUM = re.compile(r"^\d[\d.,]*$")
 _YEAR = re.compile(r"^(1[89]|20)\d\d$")
@@ -239,10 +240,13 @@ _TITLES = frozenset("mr mrs ms dr pm fm minister president ambassador general se
 def _has_person(sentence: str, question_tokens: set[str]) -> bool:
     """A name not given in the question: two capitalised words in a row that are not titles or
     bodies ("Winston Peters"), or one next to a title or a reporting verb ("Hang said")."""
-    words = re.findall(r"[^\W\d_][\w'’-]*", sentence)
+    words = re.findall(r"[^\W\d_][\w'’-]*|[,;:()]", sentence)  # punctuation ends a name
     norm = [normalize(w).strip("'’") for w in words]
+    # A sentence's first word is capitalised anyway: it counts only as the first of two names
+    # set off by a comma ("Jane Roe, Trade Minister of Ruritania, said ...").
+    opening = bool(re.match(r"\W*[^\W\d_][\w'’-]* [^\W\d_][\w'’-]*,", sentence))
     cap = [
-        i > 0 and w[:1].isupper() and n not in _NOT_NAMES and n not in question_tokens
+        (i > 0 or opening) and w[:1].isupper() and n not in _NOT_NAMES and n not in question_tokens
         for i, (w, n) in enumerate(zip(words, norm, strict=True))
     ]
     # A name the question gives by its last word is the question's own person: "Bui Thanh Son"
@@ -287,6 +291,13 @@ def _title_word(word: str, norm: str) -> bool:
         norm in _NOT_NAMES or norm in _SHORT_TITLES or (word.isupper() and len(word) > 1)
         or all(p in _NOT_NAMES for p in norm.split("-"))
     )
+
+
+def _same_name(a: str, b: str) -> bool:
+    """Two normalised words name the same country, as its name, people or another name for it
+    (not as its capital)."""
+    a, b = stem(a), stem(b)
+    return a == b or _demonym(a, {b}) or (b in alias_keys(a) and a in alias_keys(b))
 
 
 def _same_place(a: str, b: str) -> bool:
@@ -451,8 +462,14 @@ def _has_answer_type(
     if qtype == PERSON:
         return _has_person(sentence, question_tokens)
     if qtype == VENUE:
+        # A place the question does not already name ("Kazakhstan" is named by "kazakh"; a
+        # capital is more than its country: "in Dhaka" answers "where in Bangladesh").
         return any(
-            not set(tokens(m.group(1))) <= question_tokens and normalize(m.group(1)) not in MONTHS
+            normalize(m.group(1)) not in MONTHS
+            and not all(
+                w in question_tokens or any(_same_name(w, x) for x in question_tokens)
+                for w in tokens(m.group(1))
+            )
             for m in _PLACE.finditer(sentence)
         )
     if qtype == ORDINAL:
@@ -537,7 +554,9 @@ def _covers(t: Term, bag: AbstractSet[str], fuzzy: bool = True) -> bool:
         _matches(t.text, bag, fuzzy)
         or (t.kind == "number" and t.text.isdigit() and _ordinal_of(t.text) in bag)
         or (t.kind == "entity" and _demonym(t.text, bag))
-        or bool(t.acronym and t.acronym in bag)
+        # Two-letter initials collide with too much ("ASEAN Chairmanship" is no "ASEAN-Canada"):
+        # only those the gazetteer knows as a name ("nz") stand for their phrase.
+        or bool(t.acronym and t.acronym in bag and (len(t.acronym) > 2 or alias_keys(t.acronym)))
         or not alias_keys(t.text).isdisjoint(bag)
         or any(all(w in bag for w in alt) for alt in t.alts)
     )
@@ -599,15 +618,101 @@ def _standalone(t: Term, sentence: str) -> bool:
     return any("-" not in w and _covers(t, _bag(w)) for w in words)
 
 
-def _partial_name(
-    t: Term, heads: dict[int, Term], bag: AbstractSet[str], doc_bag: AbstractSet[str]
-) -> bool:
-    """A name is often given in full once, then by its last word: "Curie's lecture" stands for
-    "Marie Curie" when the sentence has the last word and the document the rest."""
-    if t.kind != "entity" or t.phrase < 0 or t.last or t.text in _QUALIFIERS:
-        return False
-    head = heads.get(t.phrase)
-    return head is not None and _covers(head, bag) and _covers(t, doc_bag)
+# Countries by one word: a one-word name, or the last word after "New", "South", ... ("zealand");
+# never the generic last word of a longer name ("states", "kingdom", "union").
+_PLACE_WORDS = frozenset(
+    stem(words[-1]) for words in (normalize(c).split() for c in countries())
+    if len(words) == 1 or (len(words) == 2 and words[0] in _QUALIFIERS | {"great"})
+)
+_NUMBER_WORDS = {
+    w: str(i) for i, w in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+        "fifteen sixteen seventeen eighteen nineteen twenty".split()
+    )
+} | {"thirty": "30", "forty": "40", "fifty": "50", "hundred": "100"}
+_SPAN = re.compile(
+    rf"\b(\d+|{'|'.join(_NUMBER_WORDS)})[\s-]+(year|month|week|day|decade|hour)s?\b"
+)
+
+
+def spans(text: str) -> set[tuple[str, str]]:
+    """Lengths of time a text states, as (number, unit): "over the past ten years" ->
+    {("10", "year")}."""
+    return {
+        (_NUMBER_WORDS.get(n, n), unit) for n, unit in _SPAN.findall(normalize(text))
+    }
+
+
+def _other_span(asked: set[tuple[str, str]], sentence: str) -> bool:
+    """The sentence gives a length of time in the unit asked about, but never the length asked
+    about: "in five years" does not answer "over the past ten years"."""
+    said = spans(sentence)
+    return any(
+        (n, unit) not in said and any(u == unit for _, u in said) for n, unit in asked
+    )
+
+
+def _names_country(sentence: str, question_tokens: set[str]) -> bool:
+    """The sentence names a country (or its people) that the question does not."""
+    return any(
+        _is_country(stem(w)) and not any(_same_name(w, x) for x in question_tokens)
+        for w in tokens(sentence)
+    )
+
+
+def _is_country(term: str) -> bool:
+    """An analysed word names a country the gazetteer knows, or its people ("philippine")."""
+    return term != "us" and (
+        term in _PLACE_WORDS
+        or bool(alias_keys(term) & _PLACE_WORDS)
+        or _demonym(term, _PLACE_WORDS)
+    )
+
+
+# A name as a sentence writes it: capitalised words, possibly joined by "of" ("Development Bank
+# of Latin America").
+_NAME_RUN = re.compile(
+    r"[A-Z\u00C0-\u1EF8][\w\u00C0-\u1EF9'’-]*(?:\s+(?:of\s+(?:the\s+)?)?"
+    r"[A-Z\u00C0-\u1EF8][\w\u00C0-\u1EF9'’-]*)*"
+)
+
+
+def name_phrases(terms: tuple[Term, ...] | list[Term]) -> dict[int, list[Term]]:
+    """The question's names of two or more words, each as its terms in order."""
+    out: dict[int, list[Term]] = {}
+    for t in terms:
+        if t.kind == "entity" and t.phrase >= 0:
+            out.setdefault(t.phrase, []).append(t)
+    return {k: v for k, v in out.items() if len(v) >= 2}
+
+
+def phrase_reading(phrase: list[Term], terms: list[Term], sentence: str) -> str | None:
+    """How a sentence that gives only part of a name of the question reads it.
+
+    None: the sentence does not name the thing by the name's last word (or gives all of it).
+    "short": it gives the name's tail as a name ("Curie" for "Marie Curie"), so the rest may
+    come from the document. "other": it names another thing of that kind, set apart by a
+    country ("the Savings Bank of Japan" is not "the Korean Savings Bank"; "the Japan-Canada
+    Partnership" is not "the Canada-Korea Partnership").
+    """
+    bag = _bag(sentence)
+    here = [_covers(t, bag) for t in phrase]
+    if all(here) or not here[-1]:
+        return None
+    holding = [m for m in _NAME_RUN.finditer(sentence) if _covers(phrase[-1], _bag(m.group(0)))]
+    if not holding:
+        return None  # "organization" in lowercase: a common word, not this name
+    short = False
+    for m in holding:
+        foreign = [
+            w for w in analyze(m.group(0))
+            if w not in STOPWORDS and not any(_covers(t, {w}) for t in terms)
+        ]
+        if any(w in _PLACE_WORDS for w in foreign):
+            return "other"
+        held = [_covers(t, _bag(m.group(0))) for t in phrase]
+        short = short or all(held[held.index(True):])
+    return "short" if short else None
 
 
 _CASED_WORD = re.compile(r"(?<![.!?:\"“]\s)(?<!^)\b([^\W\d_][\w'’-]*)", re.MULTILINE)
@@ -627,7 +732,9 @@ def with_names_cased(q: Question, evidence: list[Evidence]) -> Question:
                 seen[st] = seen.get(st, True) and word[:1].isupper()
     terms = [
         replace(t, kind="entity")
-        if t.kind == "plain" and seen.get(t.text) and t.text not in _NOT_NAME_STEMS else t
+        if t.kind == "plain" and (
+            (seen.get(t.text) and t.text not in _NOT_NAME_STEMS) or _is_country(t.text)
+        ) else t
         for t in q.terms
     ]
     # Names next to each other in the question form one name ("anwar ibrahim"), which a line may
@@ -705,8 +812,12 @@ _PROPERTY_NOUNS = frozenset(
 
 
 def _attribute_noun(text: str) -> str | None:
-    """"What theme did X pick?": a descriptive noun the answer must say (not a class noun)."""
+    """"What theme did X pick?": a descriptive noun the answer must say (not a class noun). A
+    query typed as keywords ends on it ("fair theme", "2030 plan budget")."""
     noun = asked_noun(text)
+    if noun is None and not _WH_WORD.search(normalize(text)):
+        words = tokens(text)
+        noun = stem(words[-1]) if words else None
     return noun if noun in _PROPERTY_NOUNS else None
 
 
@@ -741,7 +852,18 @@ def score_units(
     q_tokens = set(tokens(q.text))
     q_stems = {t.text for t in terms}
     # The question's name phrases, by the word that ends them ("Marie Curie" -> curie).
-    heads = {t.phrase: t for t in terms if t.phrase >= 0 and t.last}
+    phrases = name_phrases(terms)
+    asked_spans = spans(q.text)
+    # "Where did X meet Y?": the sentence must name a place the question does not, except that
+    # a place inside one of the question's names may be the answer ("the Dhaka Committee met in
+    # Dhaka").
+    where = q.qtype == PLACE and bool(re.match(r"\W*where\b", q.text, re.IGNORECASE))
+    # "Which country ...?": a sentence naming no country besides the question's does not answer.
+    which_country = bool(re.search(
+        r"\b(which|what) (?!number\b)(\w+ )?(country|countries|nation|nations|member states?)\b"
+        r"(?!,? in order\b| was it\b)",
+        normalize(q.text)))
+    place_tokens = q_tokens - {w for m in _CAP_RUN.finditer(q.text) for w in tokens(m.group(0))}
     # Words the corpus never uses (nor a synonym of them) cannot tell lines apart: no checks.
     # The office asked about must be on the quoted line: "Who is X's ambassador?" is not answered
     # by a line that names someone else's office ("Deputy Minister" is not "Minister").
@@ -811,6 +933,7 @@ def score_units(
             line_bag = _bag(line)
             lo, hi = max(0, number - 1 - CONTEXT_LINES), min(len(doc_lines), number + CONTEXT_LINES)
             ctx_bag = _bag(" ".join(doc_lines[lo:hi]))
+            before_bag = _bag(" ".join(doc_lines[lo : number - 1]))
             prev_bag = _bag(doc_lines[number - 2]) if 2 <= number <= len(doc_lines) + 1 else set()
             # A headline speaks for the story under it, not for a digest's unrelated later items:
             # its names count only if the story around the line mentions them too.
@@ -824,7 +947,9 @@ def score_units(
                     _covers(t, line_bag) and not _unqualified(t, line, q_tokens, _RANK)
                     for t in titled
                 )
-                or (did is not None and not _covers(did, line_bag))
+                or (did is not None and not _covers(did, line_bag) and not any(
+                    w.startswith(did.text) for w in line_bag  # "the chairmanship of X"
+                ))
                 or any(
                     not (_covers(t, line_bag) and _unqualified(t, line, q_tokens, _ORDINALS))
                     for t in ranked
@@ -841,8 +966,14 @@ def score_units(
                 got = 0.0
                 covered, own = set(), set()
                 missing_key = line_lacks
+                reading = {k: phrase_reading(v, terms, text) for k, v in phrases.items()}
                 for t in terms:
-                    if _covers(t, bag):
+                    if reading.get(t.phrase) == "other" and not _covers(t, bag):
+                        # The sentence names something else that shares words with the name
+                        # asked about: the missing words cannot come from around it.
+                        credit = 0.0
+                        missing_key = True
+                    elif _covers(t, bag):
                         credit = 1.0
                         covered.add(t.text)
                         own.add(t.text)
@@ -856,10 +987,12 @@ def score_units(
                     elif (_covers(t, title_bag) and (
                         t.kind not in ("entity", "number") or _covers(t, story_bag)
                     )) or (
-                        _covers(t, ctx_bag) and (refers_back or t.kind not in ("entity", "number"))
-                    ):
+                        _covers(t, ctx_bag) and t.kind not in ("entity", "number")
+                    ) or (refers_back and _covers(t, before_bag)):  # "it" looks back, not ahead
                         credit = CONTEXT_CREDIT
-                    elif _partial_name(t, heads, bag, doc_bags[ev.source]):
+                    elif reading.get(t.phrase) == "short" and t.text not in _QUALIFIERS and _covers(
+                        t, doc_bags[ev.source]
+                    ):
                         credit = CONTEXT_CREDIT  # "Curie's lecture" for "Marie Curie"
                     else:
                         credit = 0.0
@@ -874,6 +1007,8 @@ def score_units(
                     missing_key = True
                 if pairs and _other_pair(text, pairs):
                     missing_key = True
+                if asked_spans and _other_span(asked_spans, text):
+                    missing_key = True
                 unspelled = bool(spelled) and f"({spelled})" not in normalize(text)
                 words = analyze(text)
                 novel = sum(1 for w in words if w not in q_stems) / max(1, len(words))
@@ -887,6 +1022,9 @@ def score_units(
                         got / total,
                         missing_key,
                         _has_answer_type(q.qtype, text, q_tokens, counted)
+                        and (not where or _has_answer_type(VENUE, text, place_tokens))
+                        and (not which_country or _names_country(text, q_tokens)
+                             or _has_answer_type(VENUE, text, q_tokens))  # "in Ruritania"
                         and (not holds or _holder(
                             text, holds, q_tokens, owner, bool(owner) and not home.get(ev.source)))
                         and not unspelled,
