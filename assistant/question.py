@@ -210,6 +210,10 @@ _RELATION = re.compile(
     r"|^\W*(?:which|what)\s+(?!(?:is|was|are|were|did|does|do|has|have|had|will)\b)[a-z]+"
     r"(?:\s+[a-z]+)?\s+((?:co-)?(?:chair|preside|host|lead|head|"
     r"organi[sz]e|moderate|sponsor|convene)(?:d|ed|s)|led|won|founded)\b"
+    # "Which talks did Roe co-chair?", "... was Roe due to co-chair?"
+    r"|\b(?:which|what)\b[^?]*?\b(?:did|does|do|will|would|was|is|were|are)\s+"
+    r"(?:[\w'’-]+\s+){1,4}?(?:(?:due|set|slated|scheduled|expected|going)\s+to\s+)?"
+    r"((?:co-)?(?:chair|host|preside|convene|moderate))\b"  # not "lead": a title says that
 )
 
 
@@ -218,7 +222,8 @@ def relation(text: str) -> str | None:
     m = _RELATION.search(normalize(text))
     if not m:
         return None
-    return stem((m.group(1) or m.group(2)).split("-")[-1])  # "co-chaired" -> chair
+    verb = next(g for g in m.groups() if g)
+    return stem(verb.split("-")[-1])  # "co-chaired" -> chair
 
 
 def role(text: str) -> tuple[str, ...]:
@@ -399,7 +404,7 @@ _ATTRIBUTION = re.compile(r"\baccording to\b[^,;?]*", re.IGNORECASE)
 _EXCLUSION = re.compile(
     r"\b(?:apart from|aside from|besides|other than|except(?: for)?|excluding)\b(?:[^;?]*?"
     r"(?=,\s*(?:with|which|what|who|whom|whose|where|when|how|did|does|do|is|are|was|were)\b)"
-    r"|\s+(?:the\s+)?[\w'’-]+)",
+    r"|\s+(?:the\s+)?(?:(?:new|south|north|east|west|united)\s+)?[\w'’-]+)",
     re.IGNORECASE,
 )
 
@@ -409,6 +414,16 @@ def _clause_words(clause: re.Pattern[str], text: str) -> set[int]:
     spans = [m.span() for m in clause.finditer(text)]
     return {
         i for i, m in enumerate(_WORD.finditer(text)) if any(a <= m.start() < b for a, b in spans)
+    }
+
+
+def excluded_words(text: str) -> set[str]:
+    """The words, normalised, of what "apart from X, which other ...?" sets aside."""
+    spans = [m.span() for m in _EXCLUSION.finditer(text)]
+    return {
+        w for a, b in spans for w in tokens(text[a:b])
+        if w not in STOPWORDS and w not in ("apart", "aside", "besides", "other", "except",
+                                            "excluding", "one", "ones")
     }
 
 

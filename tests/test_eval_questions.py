@@ -57,6 +57,10 @@ SETS = {
     "blind-holdout29": BLIND / "holdout29.yaml",
     "blind-holdout30": BLIND / "holdout30.yaml",
     "blind-holdout31": BLIND / "holdout31.yaml",
+    "blind-holdout32": BLIND / "holdout32.yaml",
+    "blind-holdout33": BLIND / "holdout33.yaml",
+    "blind-holdout34": BLIND / "holdout34.yaml",
+    "blind-holdout35": BLIND / "holdout35.yaml",
 }
 
 REQUIRED_KEYS = {"id", "question", "answerable", "facts", "support", "tags"}
@@ -97,6 +101,10 @@ ID_RE = {
     "blind-holdout29": (re.compile(r"^xg\d{3}$"), re.compile(r"^xgu\d{3}$")),
     "blind-holdout30": (re.compile(r"^xh\d{3}$"), re.compile(r"^xhu\d{3}$")),
     "blind-holdout31": (re.compile(r"^xi\d{3}$"), re.compile(r"^xiu\d{3}$")),
+    "blind-holdout32": (re.compile(r"^xj\d{3}$"), re.compile(r"^xju\d{3}$")),
+    "blind-holdout33": (re.compile(r"^xk\d{3}$"), re.compile(r"^xku\d{3}$")),
+    "blind-holdout34": (re.compile(r"^xl\d{3}$"), re.compile(r"^xlu\d{3}$")),
+    "blind-holdout35": (re.compile(r"^xm\d{3}$"), re.compile(r"^xmu\d{3}$")),
 }
 DIGEST_FROM_003 = ("003_7e1cebe2f3b09a14.txt", 14)
 

@@ -111,7 +111,8 @@ def test_role(question: str, office: str) -> None:
         ("who presided over it", "presided"),
         ("Who is the ambassador?", None),
         ("Who did Son meet?", None),
-        ("What did he chair?", None),
+        ("What did he chair?", "chair"),
+        ("Apart from the Bloc-Oceania one, which meeting was Roe due to co-chair?", "chair"),
         ("Which country co-chaired the talks?", "chaired"),
         ("Which Freedonian minister hosted the fair?", "hosted"),
         ("What body convened it?", "convened"),
@@ -884,3 +885,39 @@ def test_which_country_chaired_needs_a_chair_and_a_country() -> None:
     assert not units[lines[1]].off_topic  # "chairmanship" says it
     member = _units("Which member state chaired the talks?", lines)[lines[2]]
     assert not member.type_ok  # names no country
+
+
+def test_a_title_with_the_refers_back_to_its_holder() -> None:
+    lines = ["Jane Roe arrived in Ruritania.",
+             "On this occasion, the Deputy Prime Minister will also co-chair two meetings."]
+    unit = _units("Which meetings will Roe co-chair?", lines)[lines[1]]
+    assert not unit.missing_key  # "Roe" comes from the line before: "the Deputy Prime Minister"
+    alone = _units("Which meetings will Roe co-chair?", [lines[1]])[lines[1]]
+    assert alone.missing_key
+
+
+def test_apart_from_a_country_the_answer_names_another() -> None:
+    lines = ["Roe co-chaired the Bloc-Japan meeting with Japan's minister.",
+             "Roe will co-chair the Bloc-Japan meeting and the Bloc-Canada meeting."]
+    units = _units("Apart from the Bloc-Japan one, which meeting will Roe co-chair?", lines)
+    assert not units[lines[0]].type_ok and units[lines[0]].off_topic  # only Japan again
+    assert units[lines[1]].type_ok and not units[lines[1]].off_topic
+
+
+def test_first_of_a_deed_is_not_a_rank_and_a_bare_date_takes_the_story_year() -> None:
+    lines = ["The Gazette, founded in 1925, first appeared in Freedonia.",
+             "In 2025 the Bloc met often.",
+             "The Bloc held its retreat in Ruritania on January 19."]
+    first = _units("When did the Gazette first appear?", lines)[lines[0]]
+    assert not first.off_topic  # "first appear" is a deed, not "the first paper"
+    retreat = _units("Where was the January 2025 Bloc retreat held?", lines)[lines[2]]
+    assert not retreat.missing_key  # "January 19" is dated by the story: 2025
+    other = _units("Where was the Bloc retreat held in 2025?", ["The retreat was in Ruritania.",
+                                                                 "Trade grew in 2025."])
+    assert other["The retreat was in Ruritania."].missing_key  # no date on it: no year either
+
+
+def test_an_ordinal_matches_its_bare_number() -> None:
+    by_text = {t.text: t for t in analyse("When was the 58th AMM?").terms}
+    assert _covers(by_text["58th"], _bag("AMM 58 was held in July."))
+    assert not _covers(by_text["58th"], _bag("AMM 57 was held in July."))
