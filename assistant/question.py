@@ -242,7 +242,7 @@ _OWNERS = (
     # "Indonesia's (deputy) foreign minister", "the Indonesian foreign minister"
     re.compile(rf"\b([a-z][\w-]*(?:'s|’s|an|ese|ish))\s+(?:(?:deputy|vice|acting|former)\s+)?"
                rf"(?:(?:{_ROLE_KINDS})\s+)?(?:{_ROLE_WORDS})\b"),
-    # "... the foreign minister of New Zealand?"
+    # "... the foreign minister of New Freedonia?"
     re.compile(rf"\b(?:{_ROLE_WORDS})\s+of\s+(?:the\s+)?([a-z][\w-]*(?:\s+[a-z][\w-]*)?)\W*$"),
 )
 _NOT_OWNERS = frozenset(

@@ -61,6 +61,10 @@ SETS = {
     "blind-holdout33": BLIND / "holdout33.yaml",
     "blind-holdout34": BLIND / "holdout34.yaml",
     "blind-holdout35": BLIND / "holdout35.yaml",
+    "blind-holdout36": BLIND / "holdout36.yaml",
+    "blind-holdout37": BLIND / "holdout37.yaml",
+    "blind-holdout38": BLIND / "holdout38.yaml",
+    "blind-holdout39": BLIND / "holdout39.yaml",
 }
 
 REQUIRED_KEYS = {"id", "question", "answerable", "facts", "support", "tags"}
@@ -105,6 +109,10 @@ ID_RE = {
     "blind-holdout33": (re.compile(r"^xk\d{3}$"), re.compile(r"^xku\d{3}$")),
     "blind-holdout34": (re.compile(r"^xl\d{3}$"), re.compile(r"^xlu\d{3}$")),
     "blind-holdout35": (re.compile(r"^xm\d{3}$"), re.compile(r"^xmu\d{3}$")),
+    "blind-holdout36": (re.compile(r"^xn\d{3}$"), re.compile(r"^xnu\d{3}$")),
+    "blind-holdout37": (re.compile(r"^xo\d{3}$"), re.compile(r"^xou\d{3}$")),
+    "blind-holdout38": (re.compile(r"^xp\d{3}$"), re.compile(r"^xpu\d{3}$")),
+    "blind-holdout39": (re.compile(r"^xq\d{3}$"), re.compile(r"^xqu\d{3}$")),
 }
 DIGEST_FROM_003 = ("003_7e1cebe2f3b09a14.txt", 14)
 
