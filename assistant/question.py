@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from functools import cache
 
 from .aliases import countries, phrase_synonyms, synonym_keys
 from .lexical import STOPWORDS, analyze, stem
@@ -190,11 +191,16 @@ _RESTRICTED = re.compile(
 )
 
 
+def _matched(m: re.Match[str]) -> str:
+    """The text of the first group that took part in a match of alternatives."""
+    return next(g for g in m.groups() if g)
+
+
 def restricted(text: str) -> str | None:
     """The word a question narrows its scope to ("... for cybersecurity specifically" ->
     cybersecurity), analysed; None when it does not narrow it."""
     m = _RESTRICTED.search(normalize(text))
-    return stem((m.group(1) or m.group(2)).split("-")[-1]) if m else None
+    return stem(_matched(m).split("-")[-1]) if m else None
 
 
 def focus(text: str) -> str | None:
@@ -220,10 +226,7 @@ _RELATION = re.compile(
 def relation(text: str) -> str | None:
     """The verb of "Who chaired X?" (analysed): what the person asked for did."""
     m = _RELATION.search(normalize(text))
-    if not m:
-        return None
-    verb = next(g for g in m.groups() if g)
-    return stem(verb.split("-")[-1])  # "co-chaired" -> chair
+    return stem(_matched(m).split("-")[-1]) if m else None  # "co-chaired" -> chair
 
 
 def role(text: str) -> tuple[str, ...]:
@@ -263,7 +266,7 @@ def expansion_of(text: str) -> str | None:
     m = _EXPANSION.search(normalize(text))
     if not m:
         return None
-    word = next(g for g in m.groups() if g)
+    word = _matched(m)
     if word in ("it", "this", "that", "they"):  # "WTO: and what is that short for?"
         caps = re.search(r"\b(?=\w*[A-Z]\w*[A-Z])[\w&-]{2,}\b", text)
         return normalize(caps.group(0)) if caps else None
@@ -288,17 +291,21 @@ def wh_anchor(text: str) -> frozenset[str]:
     return frozenset()
 
 
+@cache
+def _country_office() -> re.Pattern[str]:
+    """"the Ruritania foreign minister": a country's name used as the title's modifier."""
+    place = "|".join(re.escape(c) for c in sorted(countries(), key=len, reverse=True))
+    return re.compile(
+        rf"(?<![\w&-])({place})\s+(?:(?:deputy|vice|acting|former)\s+)?(?:(?:{_ROLE_KINDS})\s+)?"
+        rf"(?:{_ROLE_WORDS})\b"
+    )
+
+
 def office_owner(text: str) -> str | None:
     """Whose office a question asks about, as written (normalised): "Who is Indonesia's foreign
     minister?" -> indonesia; "the foreign minister of Ruritania" -> ruritania."""
     low = normalize(text)
-    # "the Ruritania foreign minister": a country's name used as the title's modifier.
-    place = "|".join(re.escape(c) for c in sorted(countries(), key=len, reverse=True))
-    m = re.search(
-        rf"(?<![\w&-])({place})\s+(?:(?:deputy|vice|acting|former)\s+)?(?:(?:{_ROLE_KINDS})\s+)?"
-        rf"(?:{_ROLE_WORDS})\b",
-        low,
-    )
+    m = _country_office().search(low)
     if m:
         return m.group(1).split()[-1]
     for rx in _OWNERS:
@@ -415,6 +422,25 @@ def _clause_words(clause: re.Pattern[str], text: str) -> set[int]:
     return {
         i for i, m in enumerate(_WORD.finditer(text)) if any(a <= m.start() < b for a, b in spans)
     }
+
+
+def keyword_noun(text: str) -> str | None:
+    """The last word (analysed) of a query typed as keywords, with no wh-word ("2030 plan
+    budget" -> budget): what such a query asks for."""
+    low = normalize(text)
+    words = tokens(low)
+    return stem(words[-1]) if words and not _WH.search(low) else None
+
+
+_ASKS_COUNTRY = re.compile(
+    r"\b(which|what) (?!number\b)(\w+ )?(country|countries|nation|nations|member states?)\b"
+    r"(?!,? in order\b| was it\b)"  # "which nation, in order, joined": a rank, not a place
+)
+
+
+def asks_for_country(text: str) -> bool:
+    """"Which country ...?", "which member state ...?": the answer is a country."""
+    return bool(_ASKS_COUNTRY.search(normalize(text)))
 
 
 def excluded_words(text: str) -> set[str]:

@@ -46,9 +46,11 @@ from assistant.question import (
     analyse,
     answer_type,
     asked_noun,
+    asks_for_country,
     counted_noun,
     expansion_of,
     focus,
+    keyword_noun,
     office_owner,
     predicate_noun,
     relation,
@@ -921,3 +923,19 @@ def test_an_ordinal_matches_its_bare_number() -> None:
     by_text = {t.text: t for t in analyse("When was the 58th AMM?").terms}
     assert _covers(by_text["58th"], _bag("AMM 58 was held in July."))
     assert not _covers(by_text["58th"], _bag("AMM 57 was held in July."))
+
+
+@pytest.mark.parametrize(
+    "question, country, keyword",
+    [
+        ("Which country chaired the bloc?", True, None),
+        ("which member state hosts it", True, None),
+        ("Which number country was Ruritania to join?", False, None),
+        ("Which country, in order, was Ruritania to join?", False, None),
+        ("Which city hosted the fair?", False, None),
+        ("ruritania fair budget", False, "budget"),
+    ],
+)
+def test_asks_for_country_and_keyword_noun(question: str, country: bool, keyword) -> None:
+    assert asks_for_country(question) is country
+    assert keyword_noun(question) == (stem(keyword) if keyword else None)

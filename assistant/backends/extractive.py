@@ -51,10 +51,12 @@ from ..question import (
     addresses_assistant,
     analyse,
     asked_noun,
+    asks_for_country,
     counted_noun,
     excluded_words,
     expansion_of,
     focus,
+    keyword_noun,
     office_owner,
     predicate_noun,
     relation,
@@ -118,7 +120,6 @@ _SUPERLATIVES = frozenset(
     stem(w) for w in """largest biggest smallest highest lowest greatest most least first last
     oldest newest earliest latest fastest strongest weakest richest poorest""".split()
 )
-_WH_WORD = re.compile(r"\b(what|which|who|whom|whose|when|where|how|why)\b")
 _FIRST_DEED = re.compile(
     r"\bfirst\s+(?:come|came|appear|appeared|launch|launched|publish|published|visit|visited|"
     r"meet|met|establish|established|open|opened|start|started|begin|began|hold|held|take|took|"
@@ -313,9 +314,9 @@ def _same_name(a: str, b: str) -> bool:
 
 
 def _same_place(a: str, b: str) -> bool:
-    """Two normalised words name the same country: equal, a demonym of it, or an alias."""
+    """Two normalised words name the same country: as ``_same_name``, or one is its capital."""
     a, b = stem(a.removesuffix("'s")), stem(b.removesuffix("'s"))
-    return a == b or _demonym(a, {b}) or b in alias_keys(a) or a in alias_keys(b)
+    return _same_name(a, b) or b in alias_keys(a) or a in alias_keys(b)
 
 
 def _holder(
@@ -566,8 +567,7 @@ def _covers(t: Term, bag: AbstractSet[str], fuzzy: bool = True) -> bool:
         _matches(t.text, bag, fuzzy)
         or (t.kind == "number" and t.text.isdigit() and _ordinal_of(t.text) in bag)
         # "the 58th AMM" is "AMM 58"
-        or (t.kind == "number" and bool(re.fullmatch(r"\d+(?:st|nd|rd|th)", t.text))
-            and t.text[:-2] in bag)
+        or (t.kind == "number" and bool(_ORDINAL.match(t.text)) and t.text[:-2] in bag)
         or (t.kind == "entity" and _demonym(t.text, bag))
         # Two-letter initials collide with too much ("ASEAN Chairmanship" is no "ASEAN-Canada"):
         # only those the gazetteer knows as a name ("nz") stand for their phrase.
@@ -834,10 +834,7 @@ _PROPERTY_NOUNS = frozenset(
 def _attribute_noun(text: str) -> str | None:
     """"What theme did X pick?": a descriptive noun the answer must say (not a class noun). A
     query typed as keywords ends on it ("fair theme", "2030 plan budget")."""
-    noun = asked_noun(text)
-    if noun is None and not _WH_WORD.search(normalize(text)):
-        words = tokens(text)
-        noun = stem(words[-1]) if words else None
+    noun = asked_noun(text) or keyword_noun(text)
     return noun if noun in _PROPERTY_NOUNS else None
 
 
@@ -879,10 +876,7 @@ def score_units(
     # Dhaka").
     where = q.qtype == PLACE and bool(re.match(r"\W*where\b", q.text, re.IGNORECASE))
     # "Which country ...?": a sentence naming no country besides the question's does not answer.
-    which_country = bool(re.search(
-        r"\b(which|what) (?!number\b)(\w+ )?(country|countries|nation|nations|member states?)\b"
-        r"(?!,? in order\b| was it\b)",
-        normalize(q.text)))
+    which_country = asks_for_country(q.text)
     set_aside = {w for w in excluded_words(q.text) if _is_country(stem(w))}
     place_tokens = q_tokens - {w for m in _CAP_RUN.finditer(q.text) for w in tokens(m.group(0))}
     # Words the corpus never uses (nor a synonym of them) cannot tell lines apart: no checks.
@@ -1044,9 +1038,8 @@ def score_units(
                 unspelled = bool(spelled) and f"({spelled})" not in normalize(text)
                 # "Apart from the X-Ruritania talks, which other ...?": a sentence naming
                 # Ruritania must name another country too; it does not set the bar either.
-                only_set_aside = bool(set_aside) and _names_any(text, set_aside) and not (
-                    _names_country(text, q_tokens)
-                )
+                new_country = (set_aside or which_country) and _names_country(text, q_tokens)
+                only_set_aside = bool(set_aside) and _names_any(text, set_aside) and not new_country
                 words = analyze(text)
                 novel = sum(1 for w in words if w not in q_stems) / max(1, len(words))
                 units.append(
@@ -1061,7 +1054,7 @@ def score_units(
                         _has_answer_type(q.qtype, text, q_tokens, counted)
                         and (not where or _has_answer_type(VENUE, text, place_tokens))
                         and not only_set_aside
-                        and (not which_country or _names_country(text, q_tokens)
+                        and (not which_country or new_country
                              or _has_answer_type(VENUE, text, q_tokens))  # "in Ruritania"
                         and (not holds or _holder(
                             text, holds, q_tokens, owner, bool(owner) and not home.get(ev.source)))
