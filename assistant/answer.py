@@ -38,6 +38,7 @@ class Draft:
     citations: list[Citation] = field(default_factory=list)
     refused: bool = False
     note: str = ""  # e.g. why the backend refused or fell back
+    signals: dict[str, float] = field(default_factory=dict)  # a model's own confidence signals
 
 
 @dataclass
@@ -52,6 +53,8 @@ class Answer:
     timings: dict[str, float] = field(default_factory=dict)
     dropped: list[str] = field(default_factory=list)
     note: str = ""  # why the backend's own answer was not used as written (e.g. server down)
+    confidence: float | None = None  # calibrated probability that the answer is right (models)
+    signals: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -117,8 +120,10 @@ def resolve_backend_name(name: str, environ: dict[str, str] | None = None) -> st
     return OFFLINE_DEFAULT
 
 
-# The offline backend that scores best on the evaluation (see README, "Backends").
-OFFLINE_DEFAULT = "extractive"
+# The offline default: the bundled local model (see README, "Backends"); when it cannot be
+# loaded, ``api`` falls back to ``extractive`` and says why.
+OFFLINE_DEFAULT = "local"
+FALLBACK = "extractive"
 
 
 def get_backend(name: str, settings: Settings) -> Backend:

@@ -15,9 +15,21 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .answer import CANNOT_ANSWER, Answer, Backend, Context, Draft, get_backend
+from .abstain import Signals, load_calibration, novelty
+from .answer import (
+    CANNOT_ANSWER,
+    FALLBACK,
+    Answer,
+    Backend,
+    BackendError,
+    Context,
+    Draft,
+    get_backend,
+    resolve_backend_name,
+)
 from .documents import CorpusError, load
 from .index import Index, IndexError_, IndexReport
+from .lexical import coverage, question_weights
 from .question import analyse
 from .retrieve import Evidence, Retriever
 from .settings import Settings
@@ -82,6 +94,7 @@ class Assistant:
         self._backends: dict[str, Backend] = {}
         self._lines_cache: dict[str, tuple[tuple[int, int], list[str] | None]] = {}
         self._lock = threading.RLock()
+        self.backend_note = ""  # why the default backend could not be used, if it could not
 
     # --------------------------------------------------------------------------- indexing
     def build_index(self, rebuild: bool = False, progress: bool = False, **kw: Any) -> IndexReport:
@@ -103,9 +116,19 @@ class Assistant:
 
     # --------------------------------------------------------------------------- answering
     def backend(self, name: str | None = None) -> Backend:
+        """The backend called ``name``. When the bundled local model cannot be had (a package
+        missing, a damaged file) the no-model answerer stands in, and ``backend_note`` says
+        what to install; an explicit ``gguf_path`` that fails is an error, not a fallback."""
         name = name or self.settings.backend
         if name not in self._backends:
-            self._backends[name] = get_backend(name, self.settings)
+            try:
+                self._backends[name] = get_backend(name, self.settings)
+            except BackendError as e:
+                resolved = resolve_backend_name(name)
+                if resolved != "local" or self.settings.gguf_path:
+                    raise
+                self.backend_note = redact(f"local: {e}; answering without a model")
+                self._backends[name] = get_backend(FALLBACK, self.settings)
         return self._backends[name]
 
     def lookup(self, source: str) -> list[str] | None:
@@ -135,10 +158,16 @@ class Assistant:
         return self.retriever.search(q.text or question, top_k)
 
     def as_langchain_retriever(self, k: int | None = None) -> AssistantRetriever:
-        self.ensure_index()
+        """A LangChain ``BaseRetriever`` over this index, returning exactly ``min(k, available)``
+        ``Document``s (``k`` defaults to the ``top_k`` setting; ``invoke(query, k=...)``
+        overrides it per call). ``k`` must be at least 1."""
         from .retrieve import AssistantRetriever
 
-        return AssistantRetriever(retriever=self.retriever, k=k or self.settings.top_k)
+        k = self.settings.top_k if k is None else k
+        # Check ``k`` before any index work: a bad value must not first build an index.
+        retriever = AssistantRetriever(retriever=self.retriever, k=k)
+        self.ensure_index()
+        return retriever
 
     def _context(self) -> Context:
         lex, _ = self.index.lexical()
@@ -190,6 +219,8 @@ class Assistant:
             answer = self._finish(q, draft, be, evidence, ctx)
         # Say why the backend's own answer was cut or replaced (a refusal it chose needs no note).
         answer.note = redact(draft.note) if answer.path != "kept" and not draft.refused else ""
+        if self.backend_note and be.name == FALLBACK and self.settings.backend != FALLBACK:
+            answer.note = "; ".join(n for n in (self.backend_note, answer.note) if n)
         answer.dropped = [redact(d) for d in answer.dropped]
         timings["total"] = time.perf_counter() - t0
         answer.timings = timings
@@ -199,22 +230,61 @@ class Assistant:
         self, question: str, draft: Draft, be: Backend, evidence: list[Evidence], ctx: Context
     ) -> Answer:
         if draft.refused:
-            return Answer(question, CANNOT_ANSWER, True, [], be.name, "refused", evidence)
+            return Answer(question, CANNOT_ANSWER, True, [], be.name, "refused", evidence,
+                          signals=draft.signals)
         v = verify_answer(draft.text, draft.citations, self.lookup)
         dropped = [f"{d.claim} ({d.reason})" for d in v.dropped]
         if v.kept_claims:
             path = "trimmed" if v.dropped else "kept"
-            return Answer(question, v.text, False, v.citations, be.name, path, evidence,
-                          dropped=dropped)
-        if be.name != "extractive":
-            fb = self.backend("extractive").draft(question, evidence, ctx)
+            ans = Answer(question, v.text, False, v.citations, be.name, path, evidence,
+                         dropped=dropped)
+            if draft.signals:  # a model's answer: shown only when the calibrated check agrees
+                sig = self.signals(question, v.text, v.citations, evidence, ctx, draft.signals)
+                cal = load_calibration("model" if "p_answer" in draft.signals else "evidence")
+                ans.signals, ans.confidence = sig.to_dict(), round(cal.confidence(sig), 4)
+                limit = self.settings.abstain_threshold
+                if ans.confidence < (cal.threshold if limit is None else limit):
+                    # Not shown: a verified quote is not enough when the signals say the
+                    # evidence does not answer the question.
+                    return Answer(question, CANNOT_ANSWER, True, [], be.name, "abstained",
+                                  evidence, dropped=dropped, confidence=ans.confidence,
+                                  signals=ans.signals)
+            return ans
+        if not draft.signals and be.name != FALLBACK:
+            # The model could not answer at all (server down, timeout...): the no-model answer.
+            fb = self.backend(FALLBACK).draft(question, evidence, ctx)
             if not fb.refused:
                 v2 = verify_answer(fb.text, fb.citations, self.lookup)
                 if v2.kept_claims:
                     return Answer(question, v2.text, False, v2.citations, be.name, "fallback",
                                   evidence, dropped=dropped)
         return Answer(question, CANNOT_ANSWER, True, [], be.name, "refused", evidence,
-                      dropped=dropped)
+                      dropped=dropped, signals=draft.signals)
+
+    def signals(
+        self, question: str, text: str, citations: list, evidence: list[Evidence], ctx: Context,
+        model: dict[str, float],
+    ) -> Signals:
+        """The general signals ``abstain`` weighs for a verified answer (see its docstring)."""
+        from .citations import strip_markers
+        from .verify import support
+
+        cited = []
+        for c in citations:
+            lines = self.lookup(c.source) or []
+            lo, hi = max(1, c.start_line - 1), min(len(lines), c.end_line + 1)
+            cited.append(" ".join(lines[lo - 1 : hi]))
+        answer = strip_markers(text)
+        near = " ".join(cited)
+        dense = max((e.dense for e in evidence if e.dense is not None), default=0.0)
+        return Signals(
+            p_answer=float(model.get("p_answer", 1.0)),
+            logprob=float(model.get("logprob", 0.0)),
+            dense=float(dense),
+            cover=coverage(question_weights(analyse(question).text, ctx.idf), near),
+            support=support(answer, near),
+            novel=novelty(answer, question),
+        )
 
 
 __all__ = ["Assistant", "QuestionError", "CorpusError", "IndexError_", "clean_question"]

@@ -34,7 +34,18 @@ from dataclasses import dataclass
 
 from .lexical import STOPWORDS, stem
 from .normalize import tokens
-from .question import FILLER
+
+# Words of a question that say what is asked, not what it is about: a follow-up that repeats
+# only these ("and what about the date?") borrows the previous question's subject. English
+# function words, not any corpus's topics.
+FILLER = frozenset(
+    stem(w)
+    for w in """much many according document documents article text mention mentioned say says said
+    tell describe described give name list happen happened kind type sort thing things way ways
+    exactly specific specifically particular role roles detail details information question
+    regard regarding concern concerning about did does do amount number figure percentage
+    year date day time place person people one ones make made makes get gets got""".split()
+)
 
 STANDALONE, SUBSTITUTED, RESOLVED, EXTENDED, CONTEXTUALISED = (
     "standalone",

@@ -1,24 +1,31 @@
 """Offline evaluation: a fixed question set, checked against the documents.
 
 Owns: loading a question file (format in the README), judging one answer against its expected
-facts and supporting lines, and the metrics over a run: answer accuracy, refusal accuracy and
-false-refusal rate, citation validity / recall / precision, retrieval recall@k and MRR, latency
-p50/p95, and how often each verifier path was taken. Judging uses only the documents and the
+facts, its short gold answer and its supporting lines, and the metrics over a run: exact match and
+token F1 against the gold answer (SQuAD-style normalisation; on an unanswerable question a refusal
+scores 1), contained accuracy (every expected fact in the answer), refusal accuracy and
+false-refusal rate, citation validity / recall / precision, retrieval recall@k and MRR, median
+answer words, latency p50/p95, how often each verifier path was taken, and the precision/refusal
+curve of the calibrated confidence. Judging uses only the documents and the
 question file, never the answerer's internals. Does not own: report files or charts (``report``).
 """
 
 from __future__ import annotations
 
+import re
 import statistics
+import string
 import time
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from .abstain import curve
 from .answer import Answer
+from .citations import strip_markers
 from .normalize import normalize
 from .verify import check_citation
 
@@ -35,6 +42,7 @@ class EvalQuestion:
     facts: list[list[str]]
     support: list[tuple[str, int, int]]
     tags: list[str]
+    answer: str = ""  # the short gold answer; default: the first alternative of each fact
 
 
 def parse_ref(ref: str) -> tuple[str, int, int]:
@@ -76,6 +84,7 @@ def load_questions(path: str | Path) -> list[EvalQuestion]:
                 facts=facts,
                 support=[parse_ref(r) for r in q.get("support") or []],
                 tags=[str(t) for t in q.get("tags") or []],
+                answer=str(q.get("answer") or " ".join(f[0] for f in facts if f)),
             )
         )
     return out
@@ -84,6 +93,34 @@ def load_questions(path: str | Path) -> list[EvalQuestion]:
 def fact_present(fact: list[str], text: str) -> bool:
     t = normalize(text)
     return any(normalize(alt) in t for alt in fact if alt.strip())
+
+
+_ARTICLES = re.compile(r"\b(a|an|the)\b")
+_PUNCT = str.maketrans({c: " " for c in string.punctuation + "\u2018\u2019\u201c\u201d"})
+
+
+def answer_tokens(text: str) -> list[str]:
+    """SQuAD-style normal form: case and diacritics folded, punctuation and articles dropped."""
+    return _ARTICLES.sub(" ", normalize(text).translate(_PUNCT)).split()
+
+
+def token_f1(prediction: str, gold: str) -> float:
+    p, g = answer_tokens(prediction), answer_tokens(gold)
+    if not p or not g:
+        return float(p == g)
+    common = sum((Counter(p) & Counter(g)).values())
+    if not common:
+        return 0.0
+    precision, recall = common / len(p), common / len(g)
+    return 2 * precision * recall / (precision + recall)
+
+
+def gold_answers(q: EvalQuestion) -> list[str]:
+    """The gold answer and, for a one-fact question, each spelling of that fact."""
+    golds = [q.answer] if q.answer else []
+    if len(q.facts) == 1:
+        golds += q.facts[0]
+    return [g for g in dict.fromkeys(golds) if g.strip()]
 
 
 def _overlaps(a: tuple[str, int, int], b: tuple[str, int, int]) -> bool:
@@ -109,6 +146,11 @@ class Verdict:
     retrieval_rank: int | None  # 1-based rank of the first evidence chunk holding a support line
     expected: list[list[str]] = field(default_factory=list)
     support: list[str] = field(default_factory=list)
+    exact: float = 0.0  # exact match with a gold answer (1 for a refused unanswerable question)
+    f1: float = 0.0  # token F1 against the gold answers (1 for a refused unanswerable question)
+    words: int = 0  # words of the answer without its markers (0 when refused)
+    confidence: float | None = None
+    signals: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -138,12 +180,39 @@ def judge(q: EvalQuestion, ans: Answer, lookup, seconds: float) -> Verdict:
         if any(_overlaps(span, sup) for sup in q.support):
             rank = i
             break
+    plain = "" if ans.refused else strip_markers(ans.text)
+    if not q.answerable:
+        exact = f1 = float(ans.refused)
+    elif ans.refused:
+        exact = f1 = 0.0
+    else:
+        golds = gold_answers(q)
+        exact = float(any(answer_tokens(plain) == answer_tokens(g) for g in golds))
+        f1 = max((token_f1(plain, g) for g in golds), default=0.0)
     return Verdict(
         q.id, q.question, q.answerable, q.tags, ans.text, ans.refused,
         [c.to_dict() for c in ans.citations], ans.path, seconds, correct, facts_found, valid,
         relevant, cites_support, rank, q.facts,
         [f"{s}:{a}" if a == b else f"{s}:{a}-{b}" for s, a, b in q.support],
+        exact, round(f1, 4), len(plain.split()), ans.confidence, dict(ans.signals),
     )
+
+
+def apply_threshold(verdicts: list[Verdict], threshold: float) -> list[Verdict]:
+    """The verdicts as they would be had answers with a confidence below ``threshold`` been
+    refused (what ``Assistant.ask`` does with ``abstain_threshold``): one run with threshold 0
+    gives the metrics at any threshold, and the whole precision/refusal curve."""
+    out = []
+    for v in verdicts:
+        if v.refused or v.confidence is None or v.confidence >= threshold:
+            out.append(v)
+            continue
+        refused = replace(v, answer="", refused=True, citations=[], path="abstained",
+                          correct=not v.answerable, facts_found=[False] * len(v.facts_found),
+                          citation_valid=[], citation_relevant=[], cites_support=None,
+                          exact=float(not v.answerable), f1=float(not v.answerable), words=0)
+        out.append(refused)
+    return out
 
 
 def _pct(values: list[float], p: float) -> float:
@@ -167,8 +236,18 @@ def metrics(verdicts: list[Verdict]) -> dict[str, Any]:
     answered = [v for v in ans if not v.refused]
     ranks = [v.retrieval_rank for v in ans]
     secs = [v.seconds for v in verdicts]
+    # Refused questions stay refused at every threshold; an answer without a confidence (a
+    # backend with no calibration, e.g. extractive) is shown at every threshold.
+    scored = [
+        (-1.0 if v.refused else (1.0 if v.confidence is None else v.confidence),
+         v.answerable, v.correct)
+        for v in verdicts
+    ]
     return {
         "questions": len(verdicts),
+        "exact_match": _ratio(sum(v.exact for v in verdicts), len(verdicts)),
+        "token_f1": _ratio(sum(v.f1 for v in verdicts), len(verdicts)),
+        "token_f1_answerable": _ratio(sum(v.f1 for v in ans), len(ans)),
         "answer_accuracy": _ratio(sum(v.correct for v in ans), len(ans)),
         "refusal_accuracy": _ratio(sum(v.refused for v in una), len(una)),
         "false_refusal_rate": _ratio(sum(v.refused for v in ans), len(ans)),
@@ -179,7 +258,9 @@ def metrics(verdicts: list[Verdict]) -> dict[str, Any]:
         "mrr": _ratio(sum(1.0 / r for r in ranks if r), len(ranks)),
         "latency_p50_ms": round(_pct(secs, 0.5) * 1000, 1),
         "latency_p95_ms": round(_pct(secs, 0.95) * 1000, 1),
+        "median_answer_words": median([v.words for v in verdicts if not v.refused]),
         "paths": dict(Counter(v.path for v in verdicts)),
+        "curve": curve(scored),
     }
 
 

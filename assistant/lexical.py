@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 import numpy as np
 
@@ -165,3 +165,17 @@ def pack_strings(strings: list[str]) -> np.ndarray:
 
 def unpack_strings(packed: np.ndarray) -> list[str]:
     return packed.tobytes().decode("utf-8").split("\0") if packed.size else []
+
+
+def question_weights(question: str, idf: Callable[[str], float]) -> dict[str, float]:
+    """Each analysed question term and its weight: its idf in the corpus, floored at 0.1."""
+    return {t: max(idf(t), 0.1) for t in dict.fromkeys(analyze(question))}
+
+
+def coverage(weights: dict[str, float], text: str) -> float:
+    """The weighted share of the question's terms (``question_weights``) that ``text`` holds."""
+    total = sum(weights.values())
+    if not total:
+        return 0.0
+    found = set(analyze(text))
+    return sum(w for t, w in weights.items() if t in found) / total

@@ -10,6 +10,7 @@ placeholders (``backends.llm`` numbers the evidence) or talking to a model.
 
 from __future__ import annotations
 
+import re
 import string
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,6 +86,13 @@ def load_template(name: str, directory: str | Path | None = None) -> Template:
 class Prompts:
     system: Template
     user: Template
+
+    @property
+    def numbered(self) -> bool:
+        """Whether the templates ask the model to cite evidence numbers (an example such as
+        ``[3]`` in them); otherwise the model writes a bare answer and the line that holds it
+        is found for it (``backends.llm.locate``)."""
+        return any(re.search(r"\[\d+\]", t.text) for t in (self.system, self.user))
 
 
 def load_prompts(directory: str | Path | None = None) -> Prompts:

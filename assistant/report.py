@@ -27,11 +27,13 @@ from .api import Assistant
 from .evaluate import EvalQuestion, Verdict, judge, load_questions, metrics
 
 REPORT_VERSION = 1
-PATHS = ("kept", "trimmed", "fallback", "refused")
+PATHS = ("kept", "trimmed", "fallback", "abstained", "refused")
 
 # (label, metrics key); the 0-1 metrics, in table and chart order.
 RATIO_METRICS: list[tuple[str, str]] = [
-    ("answer accuracy", "answer_accuracy"),
+    ("exact match", "exact_match"),
+    ("token F1", "token_f1"),
+    ("contained accuracy", "answer_accuracy"),
     ("refusal accuracy", "refusal_accuracy"),
     ("false-refusal rate (lower is better)", "false_refusal_rate"),
     ("citation validity", "citation_validity"),
@@ -43,6 +45,7 @@ RATIO_METRICS: list[tuple[str, str]] = [
 LATENCY_METRICS: list[tuple[str, str]] = [
     ("latency p50 (ms)", "latency_p50_ms"),
     ("latency p95 (ms)", "latency_p95_ms"),
+    ("median answer words", "median_answer_words"),
 ]
 
 Echo = Callable[[str], Any]
@@ -278,12 +281,27 @@ def format_markdown(report: dict[str, Any], chart: str | None = "metrics.png") -
     for name, reason in report["skipped"].items():
         out += [f"Backend **{name}** was skipped: {reason}", ""]
     for name, b in report["backends"].items():
+        out += curve_table(name, b["metrics"].get("curve") or [])
+    for name, b in report["backends"].items():
         failures = [(r, why) for r in b["results"] if (why := failure_reason(r))]
         out += [f"## Failures: {name} ({len(failures)} of {len(b['results'])})", ""]
         if not failures:
             out += ["None.", ""]
         out += [_md_failure(r, why) for r, why in failures]
     return "\n".join(out).rstrip() + "\n"
+
+
+def curve_table(name: str, points: list[dict[str, float]]) -> list[str]:
+    """The precision/refusal curve of a backend's calibrated confidence, as markdown lines."""
+    if not points:
+        return []
+    out = [f"## Precision / refusal curve: {name}", "",
+           "Answers whose calibrated confidence is below the threshold are refused.", "",
+           "| threshold | refused | precision | answer accuracy | refusal accuracy |",
+           "|---:|---:|---:|---:|---:|"]
+    out += [f"| {p['threshold']:.2f} | {p['refused']:.3f} | {p['precision']:.3f} | "
+            f"{p['answer_accuracy']:.3f} | {p['refusal_accuracy']:.3f} |" for p in points]
+    return out + [""]
 
 
 # ------------------------------------------------------------------------------------ chart

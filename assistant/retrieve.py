@@ -6,11 +6,9 @@ Owns: turning a query into ranked, line-addressed ``Evidence`` with scores, and 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .aliases import synonym_keys
 from .chunking import Chunk
 from .index import Index
 from .lexical import analyze
@@ -39,14 +37,6 @@ def rrf(rankings: list[list[str]], k: int = 60) -> dict[str, float]:
     return fused
 
 
-def expand(query: str, vocab: Mapping[str, int]) -> list[str]:
-    """The query's analysed words, plus, for each word the corpus never uses, its synonyms that
-    the corpus does use ("presided" -> "chair"). Known words are left alone."""
-    terms = analyze(query)
-    extra = [w for t in terms if t not in vocab for w in sorted(synonym_keys(t)) if w in vocab]
-    return terms + extra
-
-
 class Retriever:
     def __init__(self, index: Index) -> None:
         self.index = index
@@ -55,7 +45,7 @@ class Retriever:
         s = self.index.settings
         top_k = top_k or s.top_k
         lex, ids = self.index.lexical()
-        terms = expand(query, lex.vocab)
+        terms = analyze(query)
         lexical_hits = [(ids[i], score) for i, score in lex.search(terms, s.fetch_k)]
         qvec = self.index.embedder.embed([query])[0]
         dense_hits = self.index.dense_search(qvec, s.fetch_k)
@@ -75,21 +65,37 @@ class Retriever:
 
 def _langchain_retriever_class() -> type:
     # LangChain costs about half a second to import: only the LangChain view pays for it.
-    from langchain_core.callbacks import CallbackManagerForRetrieverRun
+    from langchain_core.callbacks import (
+        AsyncCallbackManagerForRetrieverRun,
+        CallbackManagerForRetrieverRun,
+    )
     from langchain_core.documents import Document as LCDocument
     from langchain_core.retrievers import BaseRetriever
-    from pydantic import ConfigDict
+    from langchain_core.runnables.config import run_in_executor
+    from pydantic import ConfigDict, Field
 
     class AssistantRetriever(BaseRetriever):
-        """LangChain view: ``Document``s whose metadata holds source, start_line, end_line."""
+        """LangChain view: ``Document``s whose metadata holds source, start_line, end_line, score.
+
+        Returns exactly ``min(k, available)`` documents: the ``k`` best by fused score, best
+        first, so a smaller ``k`` gives a prefix of a larger one. ``k`` is set at construction and
+        can be overridden per call (``invoke(query, k=1)``). Unlike ``Retriever.search``, which
+        also returns each retriever's ``KEEP_TOP`` best for the answerer (up to
+        ``2 * KEEP_TOP`` chunks whatever ``top_k``), this view never returns more than ``k``.
+        """
 
         model_config = ConfigDict(arbitrary_types_allowed=True)
         retriever: Retriever
-        k: int = 6
+        k: int = Field(default=6, ge=1, strict=True)
 
-        def _get_relevant_documents(
-            self, query: str, *, run_manager: CallbackManagerForRetrieverRun
-        ) -> list[LCDocument]:
+        def _documents(self, query: str, k: int | None) -> list[LCDocument]:
+            k = self.k if k is None else k
+            if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+                raise ValueError(f"k must be a positive whole number, not {k!r}")
+            # ``search`` returns its kept hits (at most 2 * KEEP_TOP) plus the best others up to
+            # ``top_k``, sorted by fused score. Asking for k more than the kept ones makes that
+            # list hold the k best overall; its first k are then the top k of the fused ranking.
+            evidence = self.retriever.search(query, k + 2 * KEEP_TOP)[:k]
             return [
                 LCDocument(
                     page_content=e.chunk.text,
@@ -100,8 +106,30 @@ def _langchain_retriever_class() -> type:
                         "score": e.score,
                     },
                 )
-                for e in self.retriever.search(query, self.k)
+                for e in evidence
             ]
+
+        def _get_relevant_documents(
+            self,
+            query: str,
+            *,
+            run_manager: CallbackManagerForRetrieverRun,
+            k: int | None = None,
+            **kwargs: Any,
+        ) -> list[LCDocument]:
+            # ``invoke`` hands over all its keywords (``verbose``...): only ``k`` is ours.
+            return self._documents(query, k)
+
+        async def _aget_relevant_documents(
+            self,
+            query: str,
+            *,
+            run_manager: AsyncCallbackManagerForRetrieverRun,
+            k: int | None = None,
+            **kwargs: Any,
+        ) -> list[LCDocument]:
+            # The search is synchronous (SQLite, Chroma, NumPy): run it off the event loop.
+            return await run_in_executor(None, self._documents, query, k)
 
     AssistantRetriever.__module__ = __name__
     AssistantRetriever.__qualname__ = "AssistantRetriever"

@@ -57,7 +57,8 @@ class Settings(BaseSettings):
     backend: str = Field(
         default="auto",
         description="Answerer: 'auto' (openai when OPENAI_API_KEY/OPENAI_BASE_URL is set, "
-        "else the best offline one), 'extractive' (no model), 'local', 'openai'.",
+        "else 'local'), 'local' (a bundled GGUF model in process), 'openai' (any "
+        "OpenAI-compatible server), 'extractive' (no model: quotes the best sentence).",
     )
     min_support: float = Field(
         default=0.45,
@@ -67,15 +68,36 @@ class Settings(BaseSettings):
         "below it the assistant refuses.",
     )
     max_answer_sentences: int = Field(default=3, ge=1, le=10)
+    abstain_threshold: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="Refuse a model's answer whose calibrated confidence is below this; default: "
+        "the threshold fitted with the calibration (assistant/calibration.json). 0 shows every "
+        "verified answer.",
+    )
 
     # --- LLM backends (used by 'local' and 'openai') ---------------------------------------
     llm_model: str = Field(default="gpt-4o-mini", description="Model name for 'openai'.")
+    local_model: str = Field(
+        default="qwen2.5-0.5b",
+        description="Bundled model for 'local': 'qwen2.5-0.5b' (Qwen2.5-Coder-0.5B-Instruct "
+        "Q4_K_M, the default), 'qwen2.5-1.5b' (the 1.5B, slower) or 'smollm2-135m'.",
+    )
     gguf_path: Path | None = Field(
-        default=None, description="GGUF file for 'local'; default: the bundled SmolLM2-135M."
+        default=None, description="Any GGUF file for 'local'; overrides local_model."
+    )
+    model_cache: Path | None = Field(
+        default=None,
+        description="Where bundled models are assembled from their packages "
+        "(default: $XDG_CACHE_HOME/assistant/models or ~/.cache/assistant/models).",
+    )
+    llm_evidence_tokens: int = Field(
+        default=240, ge=64, description="Most tokens of evidence shown to a model (speed)."
     )
     llm_timeout: float = Field(default=60.0, gt=0, description="Seconds per LLM request.")
     llm_max_retries: int = Field(default=2, ge=0, description="Retries on 429/5xx/timeouts.")
-    llm_max_tokens: int = Field(default=300, ge=16)
+    llm_max_tokens: int = Field(default=64, ge=16, description="Longest answer, in tokens.")
     llm_context_tokens: int = Field(default=2048, ge=256)
 
     # --- UI --------------------------------------------------------------------------------

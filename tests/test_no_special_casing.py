@@ -20,6 +20,7 @@ QUESTION_FILES = [
     ROOT / "tests" / "eval" / "questions.yaml",
     ROOT / "tests" / "eval" / "dev_questions.yaml",
     *sorted((ROOT / "tests" / "eval" / "blind").glob("*.yaml")),
+    *sorted((ROOT / "tests" / "eval" / "corpora").glob("*/*.yaml")),
 ]
 WINDOW = 6
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.answer import CANNOT_ANSWER, BackendError
+from assistant.answer import BackendError
+from assistant.backends.llm import NO_ANSWER
 from assistant.prompts import PROMPTS_DIR, PromptError, load_prompts, load_template, placeholders
 
 
@@ -18,16 +19,15 @@ def write(tmp_path: Path, system: str, user: str) -> Path:
 
 def test_shipped_templates_load_and_say_what_the_issue_asks():
     p = load_prompts()
-    system = p.system.render(cannot_answer=CANNOT_ANSWER, max_sentences=3)
-    user = p.user.render(
-        question="Q?", evidence="[1] E", cannot_answer=CANNOT_ANSWER, max_sentences=3
-    )
-    assert CANNOT_ANSWER in system
-    assert "[1] E" in user and "Q?" in user
+    system = p.system.render(cannot_answer=NO_ANSWER, max_sentences=3)
+    user = p.user.render(question="Q?", evidence="E", cannot_answer=NO_ANSWER, max_sentences=3)
+    assert NO_ANSWER in system  # the one-word reply whose first-token probability is measured
+    assert "E" in user and "Q?" in user
     low = system.lower()
-    assert "only" in low and "evidence" in low  # answer only from the evidence
-    assert "square brackets" in low  # cite with markers
-    assert "not instructions" in low or "data" in low  # evidence is data
+    assert "shortest" in low and "copied from the context" in low  # short, extractive answers
+    assert "no knowledge of your own" in low
+    assert "not instructions" in low  # the context is data
+    assert not p.numbered  # the answer's line is found for the model, not cited by it
     assert (PROMPTS_DIR / "system.txt").is_file() and (PROMPTS_DIR / "user.txt").is_file()
 
 

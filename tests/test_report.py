@@ -107,7 +107,10 @@ def test_writes_three_files_and_prints_a_table(tiny, tiny_report) -> None:
     printed = "\n".join(echoed)
     assert "backend no-such-backend: skipped (unknown backend" in printed
     for label in (
-        "answer accuracy",
+        "exact match",
+        "token F1",
+        "contained accuracy",
+        "median answer words",
         "refusal accuracy",
         "false-refusal rate",
         "citation validity",
@@ -121,8 +124,9 @@ def test_writes_three_files_and_prints_a_table(tiny, tiny_report) -> None:
         "verifier path: refused",
     ):
         assert label in printed
-    # "auto" resolves to extractive offline; a backend named twice runs once.
-    assert list(report["backends"]) == ["extractive"]
+    # "auto" resolves to the bundled local model offline; each backend runs once.
+    assert list(report["backends"]) == ["local", "extractive"]
+    assert report["backends"]["local"]["requested"] == "auto"
     assert report["skipped"].keys() == {"no-such-backend"}
 
 
@@ -165,8 +169,10 @@ def test_report_answers_equal_assistant_ask(tiny, tiny_report, monkeypatch) -> N
     a = Assistant(corpus=tiny["corpus"], index_dir=tiny["index"], embedding_model="hash")
     monkeypatch.setenv("ASSISTANT_EMBEDDING_MODEL", "hash")
     runner = CliRunner()
-    for rec in report["backends"]["extractive"]["results"]:
-        api = a.ask(rec["question"]).to_dict()
+    for name, rec in (
+        (be, rec) for be in report["backends"] for rec in report["backends"][be]["results"]
+    ):
+        api = a.ask(rec["question"], backend=name).to_dict()
         assert rec["answer"] == api["answer"]
         assert rec["refused"] == api["refused"]
         assert rec["citations"] == api["citations"]
@@ -179,6 +185,8 @@ def test_report_answers_equal_assistant_ask(tiny, tiny_report, monkeypatch) -> N
                 str(tiny["corpus"]),
                 "--index-dir",
                 str(tiny["index"]),
+                "--backend",
+                name,
                 rec["question"],
             ],
         )
@@ -188,8 +196,9 @@ def test_report_answers_equal_assistant_ask(tiny, tiny_report, monkeypatch) -> N
 
 def test_report_md_has_table_and_failures(tiny, tiny_report) -> None:
     md = (tiny["out"] / "report.md").read_text(encoding="utf-8")
-    assert "| metric | extractive |" in md
-    assert "| answer accuracy |" in md
+    assert "| metric | local | extractive |" in md  # auto is the bundled local model
+    assert "| contained accuracy |" in md and "| token F1 |" in md
+    assert "## Precision / refusal curve: local" in md
     assert "![metrics per backend](metrics.png)" in md
     assert "Backend **no-such-backend** was skipped" in md
     assert "## Failures: extractive" in md
@@ -362,7 +371,7 @@ def test_format_table_aligns_columns_and_shows_missing_values() -> None:
     lines = format_table(report).splitlines()
     assert lines[1].split() == ["metric", "extractive", "other-backend"]
     rows = {line[: lines[2].index("  ")].strip(): line.split()[-2:] for line in lines[3:]}
-    assert rows["answer accuracy"] == ["0.500", "0.500"]
+    assert rows["contained accuracy"] == ["0.500", "0.500"]
     assert rows["refusal accuracy"] == ["n/a", "n/a"]
     assert rows["retrieval recall@3"] == ["n/a", "n/a"]
     assert rows["latency p50 (ms)"] == ["12", "12"]

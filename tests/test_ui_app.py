@@ -44,8 +44,9 @@ def test_answer_with_citation_chips(app):
 
 
 def test_follow_up_uses_the_conversation(app):
-    _, turns = ask(app, NZ_Q)
-    html, turns = ask(app, "And how much did the UK commit?", turns)
+    # The default backend (the bundled local model): the follow-up is answered by it.
+    _, turns = ask(app, NZ_Q, backend="auto")
+    html, turns = ask(app, "And how much did the UK commit?", turns, backend="auto")
     t = turns[-1]
     assert t.query == "How much did the UK commit to regional programmes?"
     assert t.status == ANSWER and UK_LINE in cited(t)
@@ -109,8 +110,8 @@ def test_sessions_keep_their_own_history_under_concurrency(app):
     results: dict[str, list] = {}
 
     def session(name: str, first: str, follow: str) -> None:
-        _, turns = ask(app, first)
-        _, turns = ask(app, follow, turns)
+        _, turns = ask(app, first, backend="auto")
+        _, turns = ask(app, follow, turns, backend="auto")
         results[name] = turns
 
     threads = [

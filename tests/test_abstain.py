@@ -1,0 +1,136 @@
+"""The abstention model and the short-answer metrics: pure functions, tables of cases."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from assistant.abstain import (
+    EVIDENCE_FEATURES,
+    FEATURES,
+    Calibration,
+    Signals,
+    curve,
+    fit_logistic,
+    load_calibration,
+    novelty,
+)
+from assistant.evaluate import (
+    EvalQuestion,
+    Verdict,
+    answer_tokens,
+    apply_threshold,
+    gold_answers,
+    metrics,
+    token_f1,
+)
+
+
+@pytest.mark.parametrize(
+    "prediction,gold,f1",
+    [
+        ("329 million NZD", "329 million NZD", 1.0),
+        ("The 329 million NZD.", "329 million NZD", 1.0),  # articles and punctuation dropped
+        ("329 million", "329 million NZD", 0.8),
+        ("Bui Thanh Son", "Bùi Thanh Sơn", 1.0),  # diacritics folded
+        ("Son", "Bui Thanh Son", 0.5),
+        ("Hanoi", "Vientiane", 0.0),
+        ("", "x", 0.0),
+    ],
+)
+def test_token_f1(prediction: str, gold: str, f1: float) -> None:
+    assert math.isclose(token_f1(prediction, gold), f1, abs_tol=1e-9)
+
+
+def test_answer_tokens_fold_case_quotes_and_articles() -> None:
+    assert answer_tokens("“The” A an Apple’s") == ["apple", "s"]
+
+
+def _q(**kw) -> EvalQuestion:
+    base = dict(id="q", question="Q?", answerable=True, facts=[["1912"]], support=[], tags=[])
+    return EvalQuestion(**{**base, **kw})
+
+
+@pytest.mark.parametrize(
+    "q,golds",
+    [
+        (_q(answer="in 1912"), ["in 1912", "1912"]),
+        (_q(facts=[["Princeton University", "Princeton"]]), ["Princeton University", "Princeton"]),
+        (_q(facts=[["a"], ["b"]], answer=""), []),  # no answer given and two facts: no EM gold
+    ],
+)
+def test_gold_answers(q: EvalQuestion, golds: list[str]) -> None:
+    assert gold_answers(q) == golds
+
+
+@pytest.mark.parametrize(
+    "answer,question,novel",
+    [
+        ("1912", "When was Alan Turing born?", 1.0),
+        ("Alan Turing", "When was Alan Turing born?", 0.0),  # repeats the question: no answer
+        ("Turing's machine", "What did Turing invent?", 1.0),
+    ],
+)
+def test_novelty(answer: str, question: str, novel: float) -> None:
+    assert novelty(answer, question) == novel
+
+
+def test_calibration_is_monotone_in_each_positive_weight() -> None:
+    cal = Calibration((2.0, 1.0, 0.0, 3.0, 1.0, 1.0), -3.0, 0.5)
+    low, high = Signals(p_answer=0.1, cover=0.1), Signals(p_answer=0.9, cover=0.9)
+    assert cal.confidence(low) < 0.5 < cal.confidence(high)
+    assert not cal.accept(low) and cal.accept(high)
+
+
+def test_the_shipped_calibration_loads_both_kinds_and_was_not_fitted_on_the_seeds() -> None:
+    model, evidence = load_calibration("model"), load_calibration("evidence")
+    assert model.features == FEATURES and evidence.features == EVIDENCE_FEATURES
+    assert "seeds" not in model.fitted_on and "dev parts" in model.fitted_on
+    assert 0 < model.threshold < 1 and 0 < evidence.threshold < 1
+
+
+def test_a_missing_or_broken_calibration_falls_back(tmp_path) -> None:
+    bad = tmp_path / "c.json"
+    bad.write_text(json.dumps({"model": {"weights": {}}}))
+    assert load_calibration("model", bad).fitted_on == ""  # the built-in default, no crash
+
+
+def test_fit_logistic_separates_a_separable_set() -> None:
+    xs = [[0.1], [0.2], [0.3], [0.7], [0.8], [0.9]]
+    ys = [0, 0, 0, 1, 1, 1]
+    (w,), b, _, _ = fit_logistic(xs, ys)
+    p = [1 / (1 + math.exp(-(w * x[0] + b))) for x in xs]
+    assert w > 0 and all(pi < 0.5 for pi in p[:3]) and all(pi > 0.5 for pi in p[3:])
+
+
+def test_curve_counts_refusals_and_precision() -> None:
+    scored = [(0.9, True, True), (0.6, True, False), (0.2, False, False), (-1.0, False, False)]
+    pts = {p["threshold"]: p for p in curve(scored, [0.0, 0.5, 0.95])}
+    assert pts[0.0]["refused"] == 0.25 and pts[0.0]["precision"] == round(1 / 3, 4)
+    assert pts[0.5]["refused"] == 0.5 and pts[0.5]["precision"] == 0.5
+    assert pts[0.5]["refusal_accuracy"] == 1.0 and pts[0.5]["answer_accuracy"] == 0.5
+    assert pts[0.95]["refused"] == 1.0 and pts[0.95]["precision"] == 1.0
+
+
+def _v(answerable: bool, correct: bool, confidence: float | None, refused: bool = False) -> Verdict:
+    return Verdict(
+        "id", "Q?", answerable, [], "" if refused else "x [a.txt:1]", refused,
+        [] if refused else [{"source": "a.txt"}], "refused" if refused else "kept", 0.1, correct,
+        [correct], [True], [correct], True, 1, exact=float(correct), f1=float(correct), words=1,
+        confidence=confidence,
+    )
+
+
+def test_apply_threshold_refuses_what_ask_would_refuse() -> None:
+    vs = [
+        _v(True, True, 0.9), _v(True, True, 0.1), _v(False, False, 0.1),
+        _v(False, True, None, True),
+    ]
+    out = apply_threshold(vs, 0.5)
+    assert [v.refused for v in out] == [False, True, True, True]
+    assert [v.path for v in out] == ["kept", "abstained", "abstained", "refused"]
+    m = metrics(out)
+    assert m["answer_accuracy"] == 0.5 and m["refusal_accuracy"] == 1.0
+    assert m["token_f1"] == 0.75  # 1 (right answer) + 0 (refused answerable) + 1 + 1

@@ -1,0 +1,72 @@
+"""Static checks of the question sets of the other corpora (tests/eval/corpora/*/dev|test.yaml).
+
+Each set was written by someone who saw only that corpus's documents. Offline and fast: every
+answerable question's facts must occur on its support lines (as an editor numbers them), its
+short gold answer must agree with a fact, and unanswerable ones carry no answer.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from assistant.normalize import normalize
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPORA = yaml.safe_load((ROOT / "tests/eval/corpora/corpora.yaml").read_text(encoding="utf-8"))
+SETS = {
+    f"{name}-{part}": (ROOT / c["docs"], ROOT / f)
+    for name, c in CORPORA.items()
+    if name != "seeds"
+    for part in ("dev", "test")
+    for f in c[part]
+}
+SUPPORT = re.compile(r"^(?P<file>[^:]+):(?P<a>\d+)(?:-(?P<b>\d+))?$")
+
+
+def load(path: Path) -> list[dict]:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))["questions"]
+
+
+CASES = [
+    pytest.param(docs, q, id=f"{name}-{q['id']}")
+    for name, (docs, path) in SETS.items()
+    for q in load(path)
+]
+
+
+def lines_of(docs: Path, name: str) -> list[str]:
+    return (docs / name).read_bytes().decode("utf-8").split("\n")
+
+
+@pytest.mark.parametrize("docs,q", CASES)
+def test_question(docs: Path, q: dict) -> None:
+    assert set(q) == {"id", "question", "answerable", "answer", "facts", "support", "tags"}
+    assert q["question"].strip()
+    if not q["answerable"]:
+        assert q["answer"] == "" and q["facts"] == [] and q["support"] == []
+        return
+    texts = []
+    for ref in q["support"]:
+        m = SUPPORT.match(ref)
+        assert m, ref
+        lines = lines_of(docs, m["file"])
+        a, b = int(m["a"]), int(m["b"] or m["a"])
+        assert 1 <= a <= b <= len(lines) and b - a <= 4, ref
+        texts.append(normalize(" ".join(lines[a - 1 : b])))
+    joined = re.sub(r"\s+", " ", " ".join(texts))
+    for fact in q["facts"]:
+        assert any(re.sub(r"\s+", " ", normalize(alt)) in joined for alt in fact), fact
+    alts = [normalize(a) for f in q["facts"] for a in f]
+    gold = normalize(q["answer"])
+    assert any(gold in a or a in gold for a in alts), q["answer"]
+
+
+@pytest.mark.parametrize("name", sorted(SETS))
+def test_ids_unique_and_a_third_unanswerable(name: str) -> None:
+    qs = load(SETS[name][1])
+    assert len({q["id"] for q in qs}) == len(qs)
+    assert sum(not q["answerable"] for q in qs) * 3 >= len(qs)
