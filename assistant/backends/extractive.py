@@ -46,9 +46,17 @@ def _numbers(text: str) -> set[str]:
     return {t for t in tokens(text) if _DIGITS.search(t)}
 
 
+def known_weights(question: str, idf: Callable[[str], float]) -> dict[str, float]:
+    """``question_weights`` with the words the corpus never uses (a typo, a form the stemmer
+    does not fold) weighing a third of their idf: no sentence can hold them, so they must not
+    decide alone whether one covers the question."""
+    unseen = idf("\x00")  # a term no corpus holds: the idf every unseen term gets
+    return {t: w / 3 if idf(t) >= unseen else w for t, w in question_weights(question, idf).items()}
+
+
 def score_units(question: str, evidence: list[Evidence], idf: Callable[[str], float]) -> list[Unit]:
     """Every sentence of the evidence with its coverage of the question, best first."""
-    weights = question_weights(question, idf)
+    weights = known_weights(question, idf)
     q_numbers = _numbers(question)
     units: list[Unit] = []
     seen: set[tuple[str, int, str]] = set()
@@ -97,7 +105,7 @@ def extract(question: str, evidence: list[Evidence], ctx: Context, min_support: 
     if not units or units[0].coverage < min_support:
         return Draft(CANNOT_ANSWER, [], True, "no sentence of the evidence covers the question")
     best = units[0]
-    text = shorten(best.text, question_weights(q, ctx.idf))
+    text = shorten(best.text, known_weights(q, ctx.idf))
     c = Citation(best.source, best.line, best.line, text)
     return Draft(f"{text} {c.marker}", [c], False)
 
