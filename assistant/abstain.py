@@ -22,11 +22,15 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from functools import cache
 from pathlib import Path
 
-from .lexical import analyze
+from .citations import strip_markers
+from .lexical import analyze, coverage, question_weights
+from .question import analyse
+from .verify import support
 
 CALIBRATION = Path(__file__).with_name("calibration.json")
 FEATURES = ("p_answer", "logprob", "dense", "cover", "support", "novel")
@@ -54,6 +58,25 @@ def novelty(answer: str, question: str) -> float:
     answer that only repeats the question's words answers nothing."""
     asked = set(analyze(question))
     return 1.0 if any(t not in asked for t in analyze(answer)) else 0.0
+
+
+def measure(
+    question: str, answer: str, near: str, evidence: list, idf: Callable[[str], float],
+    model: dict[str, float],
+) -> Signals:
+    """The signals of a verified ``answer`` (markers allowed): ``near`` is the text of its cited
+    lines with their neighbours, ``evidence`` what was retrieved, ``model`` what the model
+    reported (``p_answer``, ``logprob``; absent ones take their neutral values)."""
+    answer = strip_markers(answer)
+    dense = max((e.dense for e in evidence if e.dense is not None), default=0.0)
+    return Signals(
+        p_answer=float(model.get("p_answer", 1.0)),
+        logprob=float(model.get("logprob", 0.0)),
+        dense=float(dense),
+        cover=coverage(question_weights(analyse(question).text, idf), near),
+        support=support(answer, near),
+        novel=novelty(answer, question),
+    )
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,9 @@ class Draft:
     citations: list[Citation] = field(default_factory=list)
     refused: bool = False
     note: str = ""  # e.g. why the backend refused or fell back
-    signals: dict[str, float] = field(default_factory=dict)  # a model's own confidence signals
+    # A model's own confidence signals (``p_answer``, ``logprob`` when it reports them); None
+    # when no model wrote the draft (the no-model answerer, or a model that failed).
+    signals: dict[str, float] | None = None
 
 
 @dataclass

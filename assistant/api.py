@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .abstain import Signals, load_calibration, novelty
+from .abstain import load_calibration, measure
 from .answer import (
     CANNOT_ANSWER,
     FALLBACK,
@@ -29,7 +29,6 @@ from .answer import (
 )
 from .documents import CorpusError, load
 from .index import Index, IndexError_, IndexReport
-from .lexical import coverage, question_weights
 from .question import analyse
 from .retrieve import Evidence, Retriever
 from .settings import Settings
@@ -231,15 +230,16 @@ class Assistant:
     ) -> Answer:
         if draft.refused:
             return Answer(question, CANNOT_ANSWER, True, [], be.name, "refused", evidence,
-                          signals=draft.signals)
+                          signals=draft.signals or {})
         v = verify_answer(draft.text, draft.citations, self.lookup)
         dropped = [f"{d.claim} ({d.reason})" for d in v.dropped]
         if v.kept_claims:
             path = "trimmed" if v.dropped else "kept"
             ans = Answer(question, v.text, False, v.citations, be.name, path, evidence,
                          dropped=dropped)
-            if draft.signals:  # a model's answer: shown only when the calibrated check agrees
-                sig = self.signals(question, v.text, v.citations, evidence, ctx, draft.signals)
+            if draft.signals is not None:  # a model's answer: shown if the calibration agrees
+                sig = measure(question, v.text, self._near(v.citations), evidence, ctx.idf,
+                              draft.signals)
                 cal = load_calibration("model" if "p_answer" in draft.signals else "evidence")
                 ans.signals, ans.confidence = sig.to_dict(), round(cal.confidence(sig), 4)
                 limit = self.settings.abstain_threshold
@@ -250,7 +250,7 @@ class Assistant:
                                   evidence, dropped=dropped, confidence=ans.confidence,
                                   signals=ans.signals)
             return ans
-        if not draft.signals and be.name != FALLBACK:
+        if draft.signals is None and be.name != FALLBACK:
             # The model could not answer at all (server down, timeout...): the no-model answer.
             fb = self.backend(FALLBACK).draft(question, evidence, ctx)
             if not fb.refused:
@@ -259,32 +259,16 @@ class Assistant:
                     return Answer(question, v2.text, False, v2.citations, be.name, "fallback",
                                   evidence, dropped=dropped)
         return Answer(question, CANNOT_ANSWER, True, [], be.name, "refused", evidence,
-                      dropped=dropped, signals=draft.signals)
+                      dropped=dropped, signals=draft.signals or {})
 
-    def signals(
-        self, question: str, text: str, citations: list, evidence: list[Evidence], ctx: Context,
-        model: dict[str, float],
-    ) -> Signals:
-        """The general signals ``abstain`` weighs for a verified answer (see its docstring)."""
-        from .citations import strip_markers
-        from .verify import support
-
+    def _near(self, citations: list) -> str:
+        """The cited lines with one line of context on each side, as one text."""
         cited = []
         for c in citations:
             lines = self.lookup(c.source) or []
             lo, hi = max(1, c.start_line - 1), min(len(lines), c.end_line + 1)
             cited.append(" ".join(lines[lo - 1 : hi]))
-        answer = strip_markers(text)
-        near = " ".join(cited)
-        dense = max((e.dense for e in evidence if e.dense is not None), default=0.0)
-        return Signals(
-            p_answer=float(model.get("p_answer", 1.0)),
-            logprob=float(model.get("logprob", 0.0)),
-            dense=float(dense),
-            cover=coverage(question_weights(analyse(question).text, ctx.idf), near),
-            support=support(answer, near),
-            novel=novelty(answer, question),
-        )
+        return " ".join(cited)
 
 
 __all__ = ["Assistant", "QuestionError", "CorpusError", "IndexError_", "clean_question"]

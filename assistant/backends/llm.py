@@ -147,10 +147,9 @@ def locate(answer: str, lines: list[EvidenceLine], lookup: Lookup) -> tuple[int,
     for i, el in enumerate(lines):
         if (text := pair(i)) and quote_in_lines(answer, [text]):
             return el.number, el.number + 1
-    best = max(lines, key=lambda el: support(answer, real(el)), default=None)
-    if best is not None and support(answer, real(best)) >= 0.5:
-        return best.number, best.number
-    return None
+    score, best = max(((support(answer, real(el)), el) for el in lines),
+                      key=lambda p: p[0], default=(0.0, None))
+    return (best.number, best.number) if best is not None and score >= 0.5 else None
 
 
 def fit_evidence(
@@ -258,21 +257,6 @@ def quote_for(claim: str, cited_lines: list[str]) -> str:
     return _best_quote(claim, cited_lines)
 
 
-def reanchor(claim: str, cited: EvidenceLine, lines: list[EvidenceLine], lookup: Lookup) -> int:
-    """The evidence line that supports ``claim``: the cited one when it does, else the closest
-    shown line of the same document that does (small models miscount line numbers), else the
-    best-supporting shown line of any document; the cited one when none does."""
-    def ok(el: EvidenceLine) -> float:
-        real = lookup(el.source)
-        return support(claim, real[el.line - 1]) if real and el.line <= len(real) else 0.0
-
-    if ok(cited) >= 0.5:
-        return cited.number
-    best = max(lines, key=lambda el: (ok(el), el.source == cited.source,
-                                      -abs(el.number - cited.number)))
-    return best.number if ok(best) >= 0.5 else cited.number
-
-
 def _reanchor_all(text: str, lines: list[EvidenceLine], lookup: Lookup) -> str:
     """``[n] answer`` (the form the prompt asks for) with ``n`` moved to the line that supports
     the answer, when the cited one does not."""
@@ -282,7 +266,15 @@ def _reanchor_all(text: str, lines: list[EvidenceLine], lookup: Lookup) -> str:
     n, rest = int(m.group(1)), m.group(2).strip()
     if not 1 <= n <= len(lines) or re.search(r"\[\s*\d", rest):
         return text
-    return f"[{reanchor(rest, lines[n - 1], lines, lookup)}] {rest}"
+    cited = lines[n - 1]
+    real = lookup(cited.source)
+    if real and cited.line <= len(real) and support(rest, real[cited.line - 1]) >= 0.5:
+        return text
+    found = locate(rest, lines, lookup)  # small models miscount line numbers
+    if not found:
+        return text
+    a, b = found
+    return f"[{a}] {rest}" if a == b else f"[{a}-{b}] {rest}"
 
 
 def to_draft(
@@ -474,7 +466,7 @@ class ChatBackend(Backend):
             reply.close()
         self.last_raw = "".join(pieces)  # what the model wrote, before any checking
         d = to_draft(self.last_raw, lines, ctx.lookup, bare=not self.prompts.numbered)
-        d.signals = dict(self.last_signals) or {"model": 1.0}  # a model wrote it
+        d.signals = dict(self.last_signals)  # a model wrote it, whatever it reported
         if trimmed:
             d.note = "; ".join(x for x in (d.note, "evidence trimmed to fit the context") if x)
         yield d
