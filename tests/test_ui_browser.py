@@ -45,11 +45,13 @@ def _free_port() -> int:
 
 @pytest.fixture
 def served(corpus: Path, tmp_path: Path):
-    """The real UI (default MiniLM index, no-model backend) over a throwaway copy of the seeds."""
+    """The real UI over a throwaway copy of the seeds, with the defaults a user gets: the MiniLM
+    index and the bundled local model (the extractive path is only its fallback)."""
     from assistant import Assistant
     from assistant.ui import launch
 
-    assistant = Assistant(corpus=corpus, index_dir=tmp_path / "index", backend="extractive")
+    assistant = Assistant(corpus=corpus, index_dir=tmp_path / "index")
+    assert assistant.backend().name == "local", assistant.backend_note  # the model, not a fallback
     port = _free_port()
     demo = launch(assistant, host="127.0.0.1", port=port, prevent_thread_lock=True, quiet=True)
     try:
