@@ -12,8 +12,10 @@ Owns: the signals an answer comes with, all of them general (none knows what a c
 
 and turning them into one confidence with a logistic model whose weights and threshold were fitted
 on development questions of corpora that are not the seed articles (``scripts/calibrate.py``
-writes ``calibration.json`` beside this file). A backend that reports no probabilities (a server
-that returns no logprobs) is judged by a second model fitted on the other four signals alone.
+writes ``calibration.json`` beside this file), one per bundled model, since each model's
+probabilities have their own scale. An answer from a model nobody calibrated (a server's, any
+GGUF file) or from a backend that reports no probabilities is judged by a model fitted on the
+other four signals alone.
 Pure functions, no model calls. Does not own: producing the signals (the backends and ``api``)
 or checking citations (``verify``).
 """
@@ -104,16 +106,24 @@ UNCALIBRATED = {
 
 
 @cache
-def load_calibration(kind: str = "model", path: Path = CALIBRATION) -> Calibration:
-    """The fitted model for answers with the model's probabilities (``kind="model"``) or
-    without them (``"evidence"``)."""
+def load_calibration(model: str | None = None, path: Path = CALIBRATION) -> Calibration:
+    """The fitted model for answers written by ``model`` (a name under ``models`` in the file:
+    all six signals), or, for a model nobody calibrated (``None``, a server's model, any GGUF
+    file), the one fitted on the evidence signals alone: a probability from an uncalibrated model
+    means nothing on another model's scale."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        data = {}
+    models = data.get("models") if isinstance(data, dict) else None
+    kind = "model" if model and isinstance(models, dict) and model in models else "evidence"
     features = FEATURES if kind == "model" else EVIDENCE_FEATURES
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))[kind]
-        weights = tuple(float(data["weights"][f]) for f in features)
-        return Calibration(weights, float(data["bias"]), float(data["threshold"]),
-                           str(data.get("fitted_on", "")), features)
-    except (OSError, ValueError, KeyError, TypeError):
+        entry = models[model] if kind == "model" else data["evidence"]  # type: ignore[index]
+        weights = tuple(float(entry["weights"][f]) for f in features)
+        return Calibration(weights, float(entry["bias"]), float(entry["threshold"]),
+                           str(entry.get("fitted_on", "")), features)
+    except (KeyError, TypeError, ValueError):
         return UNCALIBRATED[kind]
 
 

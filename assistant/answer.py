@@ -72,6 +72,9 @@ class Backend:
     """One answering backend. Subclasses implement ``draft`` (and may implement ``stream``)."""
 
     name: str = "base"
+    # The name its answers' signals were calibrated under (``calibration.json``'s ``models``);
+    # None: judged by the evidence signals alone.
+    calibration: str | None = None
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings

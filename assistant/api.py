@@ -240,7 +240,7 @@ class Assistant:
             if draft.signals is not None:  # a model's answer: shown if the calibration agrees
                 sig = measure(question, v.text, self._near(v.citations), evidence, ctx.idf,
                               draft.signals)
-                cal = load_calibration("model" if "p_answer" in draft.signals else "evidence")
+                cal = load_calibration(be.calibration if "p_answer" in draft.signals else None)
                 ans.signals, ans.confidence = sig.to_dict(), round(cal.confidence(sig), 4)
                 limit = self.settings.abstain_threshold
                 if ans.confidence < (cal.threshold if limit is None else limit):

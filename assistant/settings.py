@@ -92,6 +92,11 @@ class Settings(BaseSettings):
         description="Where bundled models are assembled from their packages "
         "(default: $XDG_CACHE_HOME/assistant/models or ~/.cache/assistant/models).",
     )
+    llm_logprobs: bool = Field(
+        default=True,
+        description="Ask an OpenAI-compatible server for token log-probabilities (the model's "
+        "own p_answer signal); a server that rejects them is asked without.",
+    )
     llm_evidence_tokens: int = Field(
         default=240, ge=64, description="Most tokens of evidence shown to a model (speed)."
     )

@@ -6,8 +6,10 @@
 Reads the verdicts the evaluation recorded (each verified model answer with its signals), fits a
 logistic regression predicting whether the answer is right (every expected fact in it; any answer
 to an unanswerable question is wrong), and picks the threshold that maximises the mean token F1
-over all the development questions (a refusal of an unanswerable question scores 1). Writes
-``assistant/calibration.json`` and prints the precision/refusal curve. Never give it the seed
+over all the development questions (a refusal of an unanswerable question scores 1). Writes the
+fit under the answering model's name in ``assistant/calibration.json`` (``models``; the files
+must all hold one model's answers, e.g. ``--set local_model=qwen2.5-1.5b``), and for the default
+model also the evidence-only fit, and prints the precision/refusal curve. Never give it the seed
 articles' questions or any test part.
 """
 
@@ -30,6 +32,7 @@ from assistant.abstain import (  # noqa: E402
     fit_logistic,
 )
 from assistant.evaluate import Verdict, apply_threshold, metrics  # noqa: E402
+from assistant.settings import Settings  # noqa: E402
 
 
 def fit(verdicts: list[Verdict], feats: tuple[str, ...], names: list[str]):
@@ -66,20 +69,38 @@ def fit(verdicts: list[Verdict], feats: tuple[str, ...], names: list[str]):
 
 def main(paths: list[str]) -> int:
     verdicts: list[Verdict] = []
-    names = []
+    names, models = [], set()
     for p in paths:
         data = json.loads(Path(p).read_text())
         if data["corpus"] == "seeds" or data["part"] != "dev":
             raise SystemExit(f"{p}: calibrate on development parts of other corpora only")
         names.append(data["corpus"])
+        models.add(data.get("model") or data.get("settings", {}).get("local_model")
+                   or Settings().local_model)
         fields = Verdict.__dataclass_fields__
         verdicts += [
             Verdict(**{k: v for k, v in r.items() if k in fields}) for r in data["verdicts"]
         ]
-    out = {"features": list(FEATURES)}
-    for kind, feats in (("model", FEATURES), ("evidence", EVIDENCE_FEATURES)):
-        out[kind], pts = fit(verdicts, feats, names)
-        print(f"{kind}: {json.dumps(out[kind], indent=1)}")
+    if len(models) != 1:
+        raise SystemExit(f"the files hold answers of several models ({sorted(models)}): "
+                         "calibrate one model at a time")
+    (model,) = models
+    try:
+        out = json.loads(CALIBRATION.read_text())
+    except (OSError, ValueError):
+        out = {}
+    out["features"] = list(FEATURES)
+    out.setdefault("models", {})
+    fitted = {"model": FEATURES}
+    if model == Settings().local_model:  # the evidence-only model judges the default's answers
+        fitted["evidence"] = EVIDENCE_FEATURES
+    for kind, feats in fitted.items():
+        entry, pts = fit(verdicts, feats, names)
+        if kind == "model":
+            out["models"][model] = entry
+        else:
+            out["evidence"] = entry
+        print(f"{model} {kind}: {json.dumps(entry, indent=1)}")
         print("threshold  refused  precision  answer_acc  refusal_acc")
         for p in pts:
             print(f"{p['threshold']:9.2f}  {p['refused']:7.3f}  {p['precision']:9.3f}  "

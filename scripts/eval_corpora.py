@@ -53,8 +53,6 @@ def main() -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     extra = dict(kv.split("=", 1) for kv in args.set)
-    cal = load_calibration()
-    threshold = cal.threshold if args.threshold is None else args.threshold
     rows = []
     for name, c in corpora.items():
         if args.corpus and name not in args.corpus:
@@ -66,7 +64,8 @@ def main() -> int:
                       backend=args.backend, abstain_threshold=0.0, **extra)
         a.ensure_index(progress=True)
         a.retrieve("warm up")
-        a.backend()
+        cal = load_calibration(a.backend().calibration)
+        threshold = cal.threshold if args.threshold is None else args.threshold
         t = time.perf_counter()
         verdicts = run_eval(a, questions)
         seconds = time.perf_counter() - t
@@ -77,7 +76,8 @@ def main() -> int:
         (out / f"{name}.json").write_text(json.dumps({
             "corpus": name, "kind": c["kind"], "part": args.part, "backend": be,
             "settings": {k: str(v) for k, v in extra.items()}, "threshold": threshold,
-            "calibration": cal.fitted_on, "seconds": round(seconds, 1), "metrics": m,
+            "model": a.backend().calibration, "calibration": cal.fitted_on,
+            "seconds": round(seconds, 1), "metrics": m,
             "verdicts": [v.to_dict() for v in verdicts],
         }, indent=1, ensure_ascii=False))
         rows.append((name, len(questions), be, m))

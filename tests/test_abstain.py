@@ -77,6 +77,10 @@ def test_novelty(answer: str, question: str, novel: float) -> None:
     assert novelty(answer, question) == novel
 
 
+GOOD = {"weights": dict.fromkeys(FEATURES, 1.0), "bias": 0.0, "threshold": 0.3, "fitted_on": "fit"}
+GOOD_EVIDENCE = {**GOOD, "weights": dict.fromkeys(EVIDENCE_FEATURES, 1.0)}
+
+
 def test_calibration_is_monotone_in_each_positive_weight() -> None:
     cal = Calibration((2.0, 1.0, 0.0, 3.0, 1.0, 1.0), -3.0, 0.5)
     low, high = Signals(p_answer=0.1, cover=0.1), Signals(p_answer=0.9, cover=0.9)
@@ -84,17 +88,36 @@ def test_calibration_is_monotone_in_each_positive_weight() -> None:
     assert not cal.accept(low) and cal.accept(high)
 
 
-def test_the_shipped_calibration_loads_both_kinds_and_was_not_fitted_on_the_seeds() -> None:
-    model, evidence = load_calibration("model"), load_calibration("evidence")
-    assert model.features == FEATURES and evidence.features == EVIDENCE_FEATURES
-    assert "seeds" not in model.fitted_on and "dev parts" in model.fitted_on
-    assert 0 < model.threshold < 1 and 0 < evidence.threshold < 1
+def test_the_shipped_calibration_has_each_bundled_model_and_was_not_fitted_on_the_seeds() -> None:
+    evidence = load_calibration(None)
+    assert evidence.features == EVIDENCE_FEATURES
+    for name in ("qwen2.5-0.5b", "qwen2.5-1.5b"):
+        model = load_calibration(name)
+        assert model.features == FEATURES, name
+        assert "seeds" not in model.fitted_on and "dev parts" in model.fitted_on
+        assert 0 < model.threshold < 1
+    assert 0 < evidence.threshold < 1 and "seeds" not in evidence.fitted_on
 
 
-def test_a_missing_or_broken_calibration_falls_back(tmp_path) -> None:
-    bad = tmp_path / "c.json"
-    bad.write_text(json.dumps({"model": {"weights": {}}}))
-    assert load_calibration("model", bad).fitted_on == ""  # the built-in default, no crash
+@pytest.mark.parametrize(
+    ("content", "model", "features", "calibrated"),
+    [
+        ({"models": {"m": GOOD}, "evidence": GOOD_EVIDENCE}, "m", FEATURES, True),
+        ({"models": {"m": GOOD}, "evidence": GOOD_EVIDENCE}, "other", EVIDENCE_FEATURES, True),
+        ({"models": {"m": GOOD}, "evidence": GOOD_EVIDENCE}, None, EVIDENCE_FEATURES, True),
+        ({"models": {"m": {"weights": {}}}}, "m", FEATURES, False),  # broken: built-in default
+        ({"models": []}, "m", EVIDENCE_FEATURES, False),
+        ("not json", "m", EVIDENCE_FEATURES, False),
+    ],
+)
+def test_load_calibration_picks_the_answering_models_fit(
+    tmp_path, content, model, features, calibrated
+) -> None:
+    path = tmp_path / "c.json"
+    path.write_text(content if isinstance(content, str) else json.dumps(content))
+    cal = load_calibration(model, path)
+    assert cal.features == features
+    assert (cal.fitted_on == "fit") == calibrated  # else the built-in default, no crash
 
 
 def test_fit_logistic_separates_a_separable_set() -> None:
@@ -134,3 +157,24 @@ def test_apply_threshold_refuses_what_ask_would_refuse() -> None:
     m = metrics(out)
     assert m["answer_accuracy"] == 0.5 and m["refusal_accuracy"] == 1.0
     assert m["token_f1"] == 0.75  # 1 (right answer) + 0 (refused answerable) + 1 + 1
+
+
+@pytest.mark.parametrize(
+    ("first_top", "logps", "expected"),
+    [
+        ([("42", math.log(0.9)), ("NONE", math.log(0.1))], [-0.2, -0.4], {"p_answer": 0.9,
+                                                                           "logprob": -0.3}),
+        ([(" NONE", math.log(0.5)), ("None", math.log(0.2)), ("N", math.log(0.1))], [-0.1],
+         {"p_answer": 0.2, "logprob": -0.1}),
+        ([("No", math.log(0.6)), ("Nobel", math.log(0.3))], [-1.0], {"p_answer": 1.0,
+                                                                     "logprob": -1.0}),
+        ([], [], {}),  # a server that sent no log-probabilities: no model signals
+    ],
+)
+def test_logprob_signals(first_top, logps, expected) -> None:
+    from assistant.backends.llm import logprob_signals
+
+    got = logprob_signals(first_top, logps)
+    assert got.keys() == expected.keys()
+    for k, v in expected.items():
+        assert got[k] == pytest.approx(v, abs=1e-6)

@@ -8,6 +8,7 @@ never a traceback and never a hang. The real llama.cpp server is in ``test_real_
 from __future__ import annotations
 
 import json
+import math
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -182,6 +183,51 @@ def test_streamed_answer_matches_plain(server, assistant, no_wait):
     assert out[-1].to_dict() == plain.to_dict() and plain.path == "kept"
 
 
+def with_logprobs(body: dict, first_top: list[tuple[str, float]], logps: list[float]) -> dict:
+    """``body`` (a completion) carrying token log-probabilities as OpenAI sends them."""
+    tops = [{"token": t, "logprob": lp, "bytes": None} for t, lp in first_top]
+    content = [
+        {"token": f"t{i}", "logprob": lp, "bytes": None, "top_logprobs": tops if i == 0 else []}
+        for i, lp in enumerate(logps)
+    ]
+    body["choices"][0]["logprobs"] = {"content": content}
+    return body
+
+
+def test_logprobs_are_asked_for_and_become_the_models_signals(server, assistant, no_wait):
+    a = assistant
+    # First token: the answer at p=0.7, "NONE" at 0.2 and " N" at 0.05 start the no-answer reply.
+    tops = [("over", math.log(0.7)), ("NONE", math.log(0.2)), (" N", math.log(0.05))]
+    server.steps = [("json", with_logprobs(completion("over 329 million NZD"), tops, [-0.5, -1.5]))]
+    ans = a.ask(NZ_Q)
+    req = server.requests[-1]
+    assert req["logprobs"] is True and req["top_logprobs"] >= 5
+    assert ans.path == "kept" and verified(a, ans)
+    assert ans.signals["p_answer"] == pytest.approx(0.75, abs=1e-3)
+    assert ans.signals["logprob"] == pytest.approx(-1.0, abs=1e-3)
+    # No fit exists for "test-model": judged on the evidence signals, not another model's scale.
+    assert a.backend().calibration == "test-model"
+
+
+def test_a_server_that_rejects_logprobs_is_asked_without_them_from_then_on(
+    server, assistant, no_wait
+):
+    a = assistant
+    server.steps = [("status", 400, {}), ("json", completion("over 329 million NZD")),
+                    ("json", completion("over 329 million NZD"))]
+    first, second = a.ask(NZ_Q), a.ask(NZ_Q)
+    assert [("logprobs" in r) for r in server.requests] == [True, False, False]
+    assert first.path == second.path == "kept" and a.backend().last_signals == {}
+
+
+def test_logprobs_off_by_setting(server, assistant, no_wait):
+    a = assistant
+    a.settings = a.settings.model_copy(update={"llm_logprobs": False})
+    a._backends.clear()
+    server.steps = [("json", completion("over 329 million NZD"))]
+    assert a.ask(NZ_Q).path == "kept" and "logprobs" not in server.requests[-1]
+
+
 # ------------------------------------------------------------------------------ faults
 @pytest.mark.parametrize(
     "steps,calls,note",
@@ -190,7 +236,8 @@ def test_streamed_answer_matches_plain(server, assistant, no_wait):
         ([("status", 429, {"retry-after": "30"})] * 3, 3, "rate limited"),
         ([("status", 500, {})] * 3, 3, "server error 500"),
         ([("status", 404, {})], 1, "check ASSISTANT_LLM_MODEL"),
-        ([("status", 400, {})], 1, "rejected the request (400)"),
+        # A 400 may be a server that does not do logprobs: asked once more without them.
+        ([("status", 400, {})] * 2, 2, "rejected the request (400)"),
         ([("raw", b"this is not json")], 1, "malformed"),
         ([("json", {"choices": []})], 1, "malformed"),
         ([("json", {"unexpected": True})], 1, "malformed"),

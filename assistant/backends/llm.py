@@ -44,6 +44,28 @@ TEMPLATE_MARGIN = 48
 MAX_RANGE = 8  # a marker range [3-9] may span at most this many lines
 
 
+def starts_no_answer(token: str) -> bool:
+    """Whether a first token begins the no-answer reply, however the model spells its start
+    ("NONE", " NONE", "None", "N", "NON")."""
+    t = token.lstrip()
+    return bool(t) and (NO_ANSWER.startswith(t) or t == NO_ANSWER.title())
+
+
+def logprob_signals(
+    first_top: list[tuple[str, float]], token_logprobs: list[float]
+) -> dict[str, float]:
+    """The model's signals from a reply's log-probabilities: ``p_answer`` (one minus the
+    probability, among the first token's top alternatives, of starting the no-answer reply) and
+    the mean log-probability of the tokens it wrote. Empty when the reply had none."""
+    out: dict[str, float] = {}
+    if first_top:
+        p_none = sum(math.exp(lp) for t, lp in first_top if starts_no_answer(t))
+        out["p_answer"] = max(0.0, min(1.0, 1.0 - p_none))
+    if token_logprobs:
+        out["logprob"] = sum(token_logprobs) / len(token_logprobs)
+    return out
+
+
 class LLMError(Exception):
     """The model could not answer; the message says why, for the user."""
 

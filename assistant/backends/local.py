@@ -114,6 +114,7 @@ class LocalBackend(ChatBackend):
     def __init__(self, settings) -> None:
         super().__init__(settings)
         self.path = model_file(settings)
+        self.calibration = None if settings.gguf_path else settings.local_model
         try:
             self.model, self._lock = load_model(self.path, settings.llm_context_tokens)
         except BackendError:

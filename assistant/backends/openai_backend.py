@@ -17,10 +17,11 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from ..answer import BackendError, register
-from .llm import ChatBackend, LLMError
+from .llm import ChatBackend, LLMError, logprob_signals
 
 INITIAL_BACKOFF = 0.5  # seconds before the first retry; doubles each time
 MAX_BACKOFF = 8.0  # no wait between two tries is longer, whatever the server asks
+TOP_LOGPROBS = 10  # alternatives asked for each token: enough to see the no-answer reply's share
 
 
 def _is_transport_error(e: Exception) -> bool:
@@ -55,6 +56,8 @@ class OpenAIBackend(ChatBackend):
             )
         self.client = client
         self.model = settings.llm_model
+        self.calibration = settings.llm_model  # a fit for it exists only if someone made one
+        self.logprobs = settings.llm_logprobs
         self.sleep: Callable[[float], None] = time.sleep
 
     # ------------------------------------------------------------------------- requests
@@ -89,6 +92,22 @@ class OpenAIBackend(ChatBackend):
                 self.sleep(self._backoff(e, attempt))
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def _request(self, request: dict[str, Any], **extra: Any) -> Any:
+        """``_create`` asking for the first token's top log-probabilities (``llm_logprobs``); a
+        server that rejects the request with them (400/422) is asked once more without, and
+        not asked for them again: its answers are then judged by the evidence signals alone."""
+        import openai
+
+        if not self.logprobs:
+            return self._create(**request, **extra)
+        try:
+            return self._create(**request, **extra, logprobs=True, top_logprobs=TOP_LOGPROBS)
+        except openai.APIStatusError as e:
+            if e.status_code not in (400, 422):
+                raise
+            self.logprobs = False
+            return self._create(**request, **extra)
+
     def chat(self, messages: list[dict[str, str]], stream: bool) -> Iterator[str]:
         import openai
 
@@ -100,17 +119,34 @@ class OpenAIBackend(ChatBackend):
             max_tokens=self.settings.llm_max_tokens,
         )
         started = False  # a reply began: a failure now is a broken answer, not a failed request
+        first_top: list[tuple[str, float]] = []
+        logps: list[float] = []
+
+        def note_logprobs(choice: Any) -> None:
+            for t in _token_logprobs(choice):
+                if not logps:
+                    first_top.extend(
+                        (a.token, a.logprob) for a in (getattr(t, "top_logprobs", None) or [])
+                    )
+                logps.append(float(t.logprob))
+            self.last_signals = logprob_signals(first_top, logps)
+
         try:
             if not stream:
-                yield _content(self._create(**request))
+                reply = self._request(request)
+                text = _content(reply)
+                note_logprobs(reply.choices[0])
+                yield text
                 return
             finished = False
-            chunks = self._create(**request, stream=True)
+            chunks = self._request(request, stream=True)
             started = True
             for chunk in chunks:
                 choices = getattr(chunk, "choices", None)
                 if choices is None:
                     raise LLMError(f"malformed stream chunk from {self.base_url}")
+                if choices:
+                    note_logprobs(choices[0])
                 if choices and choices[0].delta is not None and choices[0].delta.content:
                     yield choices[0].delta.content
                 finished = finished or bool(choices and choices[0].finish_reason)
@@ -166,6 +202,15 @@ class OpenAIBackend(ChatBackend):
         if isinstance(e, openai.APIResponseValidationError):
             return f"malformed reply from {url}"
         return f"{type(e).__name__}: {e}"
+
+
+def _token_logprobs(choice: Any) -> list[Any]:
+    """The token log-probabilities a reply's (or a stream chunk's) choice carries; none when the
+    server sent none or sent them in a shape it should not have."""
+    content = getattr(getattr(choice, "logprobs", None), "content", None)
+    if not isinstance(content, list):
+        return []
+    return [t for t in content if isinstance(getattr(t, "logprob", None), (int, float))]
 
 
 def _content(reply: Any) -> str:
