@@ -16,8 +16,9 @@ writes ``calibration.json`` beside this file), one per bundled model, since each
 probabilities have their own scale. An answer from a model nobody calibrated (a server's, any
 GGUF file) or from a backend that reports no probabilities is judged by a model fitted on the
 other four signals alone.
-Pure functions, no model calls. Does not own: producing the signals (the backends and ``api``)
-or checking citations (``verify``).
+Pure functions, no model calls. Does not own: producing the signals (the backends and
+``pipeline``), checking citations (``verify``) or fitting the weights (``scripts/calibrate.py``,
+with numpy: fitting is a development step, not something the runtime package does).
 """
 
 from __future__ import annotations
@@ -63,7 +64,11 @@ def novelty(answer: str, question: str) -> float:
 
 
 def measure(
-    question: str, answer: str, near: str, evidence: list, idf: Callable[[str], float],
+    question: str,
+    answer: str,
+    near: str,
+    evidence: list,
+    idf: Callable[[str], float],
     model: dict[str, float],
 ) -> Signals:
     """The signals of a verified ``answer`` (markers allowed): ``near`` is the text of its cited
@@ -121,37 +126,15 @@ def load_calibration(model: str | None = None, path: Path = CALIBRATION) -> Cali
     try:
         entry = models[model] if kind == "model" else data["evidence"]  # type: ignore[index]
         weights = tuple(float(entry["weights"][f]) for f in features)
-        return Calibration(weights, float(entry["bias"]), float(entry["threshold"]),
-                           str(entry.get("fitted_on", "")), features)
+        return Calibration(
+            weights,
+            float(entry["bias"]),
+            float(entry["threshold"]),
+            str(entry.get("fitted_on", "")),
+            features,
+        )
     except (KeyError, TypeError, ValueError):
         return UNCALIBRATED[kind]
-
-
-def fit_logistic(
-    xs: list[list[float]], ys: list[int], l2: float = 1.0, steps: int = 3000, lr: float = 0.1
-) -> tuple[list[float], float, list[float], list[float]]:
-    """Weights and bias of an L2-regularised logistic regression (plain gradient descent on
-    standardised features; returned in the original units), and the means and scales used."""
-    n, d = len(xs), len(xs[0])
-    mean = [sum(x[j] for x in xs) / n for j in range(d)]
-    scale = [
-        math.sqrt(sum((x[j] - mean[j]) ** 2 for x in xs) / n) or 1.0 for j in range(d)
-    ]
-    z = [[(x[j] - mean[j]) / scale[j] for j in range(d)] for x in xs]
-    w, b = [0.0] * d, 0.0
-    for _ in range(steps):
-        gw, gb = [l2 * wj / n for wj in w], 0.0
-        for zi, yi in zip(z, ys, strict=True):
-            z_i = b + sum(a * c for a, c in zip(w, zi, strict=True))
-            p = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z_i))))
-            for j in range(d):
-                gw[j] += (p - yi) * zi[j] / n
-            gb += (p - yi) / n
-        w = [wj - lr * g for wj, g in zip(w, gw, strict=True)]
-        b -= lr * gb
-    weights = [w[j] / scale[j] for j in range(d)]
-    bias = b - sum(w[j] * mean[j] / scale[j] for j in range(d))
-    return weights, bias, mean, scale
 
 
 def curve(
@@ -167,13 +150,15 @@ def curve(
     for t in thresholds:
         answered = [(a, ok) for c, a, ok in scored if c >= t]
         good = sum(1 for a, ok in answered if a and ok)
-        out.append({
-            "threshold": round(t, 3),
-            "refused": round(1 - len(answered) / max(1, len(scored)), 4),
-            "precision": round(good / len(answered), 4) if answered else 1.0,
-            "answer_accuracy": round(good / n_ans, 4),
-            "refusal_accuracy": round(
-                sum(1 for c, a, _ in scored if not a and c < t) / n_una, 4
-            ),
-        })
+        out.append(
+            {
+                "threshold": round(t, 3),
+                "refused": round(1 - len(answered) / max(1, len(scored)), 4),
+                "precision": round(good / len(answered), 4) if answered else 1.0,
+                "answer_accuracy": round(good / n_ans, 4),
+                "refusal_accuracy": round(
+                    sum(1 for c, a, _ in scored if not a and c < t) / n_una, 4
+                ),
+            }
+        )
     return out

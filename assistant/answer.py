@@ -1,139 +1,175 @@
-"""Answers and the one interface every answering backend implements.
+"""Answers as data: claims with citations, an outcome, and what the pipeline learned on the way.
 
-Owns: the ``Answer`` value returned to users (and its ``to_dict`` contract), the ``Draft`` a
-backend produces before verification, the ``Backend`` base class, the backend registry, and the
-single refusal phrase. Does not own: retrieval, verification, or any particular backend.
+Owns: the ``Answer`` value every interface renders (CLI, UI, eval, JSON), the ``Claim`` it is
+made of, the ``Outcome`` of a question, the versioned dictionary form (``to_dict`` /
+``from_dict``, schema ``ANSWER_SCHEMA``), and the one refusal phrase. An answer is never parsed
+back out of text: ``Answer.text`` is a rendering of the claims, for people.
+Does not own: how claims are produced (``backends``), checked (``verify``) or accepted
+(``abstain``, ``pipeline``); the ``Citation`` value (``citations``).
+
+The dictionary form (``ANSWER_SCHEMA`` = 1)::
+
+    {"schema": 1, "question": str, "query": str,
+     "outcome": "answered|trimmed|fallback|abstained|refused", "refused": bool,
+     "answer": str,                  # the claims rendered with [file:line] markers
+     "claims": [{"text": str, "support": float|null,
+                 "citations": [{"source", "start_line", "end_line", "quote", "page"}]}],
+     "citations": [...],                                 # every distinct citation, in claim order
+     "backend": str, "model": str|null, "raw": str,     # raw: the model's reply before checking
+     "confidence": float|null, "signals": {str: float},
+     "notes": [str], "dropped": [{"text", "reason"}], "timings": {str: float},
+     "evidence": [{"source", "start_line", "end_line", "score"}]}
+
+A change that removes or renames a field raises ``ANSWER_SCHEMA``; adding a field does not.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from .citations import Citation
 
 if TYPE_CHECKING:
     from .retrieve import Evidence
-    from .settings import Settings
 
 CANNOT_ANSWER = "The documents do not contain an answer to this question."
-
-Lookup = Callable[[str], "list[str] | None"]
-
-
-@dataclass
-class Context:
-    """What a backend may consult besides the evidence: the real lines of a source, term weights."""
-
-    lookup: Lookup
-    idf: Callable[[str], float] = lambda term: 1.0
+ANSWER_SCHEMA = 1
 
 
-@dataclass
-class Draft:
-    """What a backend proposes; nothing in it is shown before the verifier has passed it."""
+class Outcome(StrEnum):
+    """What became of a question."""
+
+    ANSWERED = "answered"  # the backend's claims, every one verified
+    TRIMMED = "trimmed"  # some of the backend's claims failed verification and were removed
+    FALLBACK = "fallback"  # the model could not answer; the no-model answerer's verified quote
+    ABSTAINED = "abstained"  # verified, but the signals say the evidence does not answer
+    REFUSED = "refused"  # nothing verified, or the backend said the documents do not answer
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One statement of an answer and the lines that support it."""
+
+    text: str  # the statement, without citation markers
+    citations: tuple[Citation, ...] = ()
+    support: float | None = None  # the verifier's share of the claim's terms on its lines
+
+    def render(self) -> str:
+        markers = "".join(dict.fromkeys(c.marker for c in self.citations))
+        return f"{self.text} {markers}".strip()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "support": None if self.support is None else round(self.support, 4),
+            "citations": [c.to_dict() for c in self.citations],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Claim:
+        return cls(
+            str(d["text"]),
+            tuple(Citation.from_dict(c) for c in d.get("citations", [])),
+            d.get("support"),
+        )
+
+
+@dataclass(frozen=True)
+class Dropped:
+    """A claim the verifier removed, and why."""
 
     text: str
-    citations: list[Citation] = field(default_factory=list)
-    refused: bool = False
-    note: str = ""  # e.g. why the backend refused or fell back
-    # A model's own confidence signals (``p_answer``, ``logprob`` when it reports them); None
-    # when no model wrote the draft (the no-model answerer, or a model that failed).
-    signals: dict[str, float] | None = None
+    reason: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"text": self.text, "reason": self.reason}
 
 
 @dataclass
 class Answer:
     question: str
-    text: str
-    refused: bool
-    citations: list[Citation]
+    claims: list[Claim]
+    outcome: Outcome
     backend: str
-    path: str = "kept"  # kept | trimmed | fallback | refused: what the verifier did
-    evidence: list[Evidence] = field(default_factory=list, repr=False)
-    timings: dict[str, float] = field(default_factory=dict)
-    dropped: list[str] = field(default_factory=list)
-    note: str = ""  # why the backend's own answer was not used as written (e.g. server down)
+    query: str = ""  # the standalone question answered (a follow-up rewritten); "" = question
+    model: str | None = None  # the model that wrote the draft, when one did
+    raw: str = ""  # what the model wrote, before any checking (kept apart from the claims)
     confidence: float | None = None  # calibrated probability that the answer is right (models)
     signals: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(
+        default_factory=list
+    )  # for the user: why an answer was cut or replaced
+    dropped: list[Dropped] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    evidence: list[Evidence] = field(default_factory=list, repr=False)
+
+    @property
+    def refused(self) -> bool:
+        return self.outcome in (Outcome.ABSTAINED, Outcome.REFUSED)
+
+    @property
+    def text(self) -> str:
+        """The claims rendered for people, each followed by its ``[file:line]`` markers."""
+        if self.refused or not self.claims:
+            return CANNOT_ANSWER
+        return " ".join(c.render() for c in self.claims)
+
+    @property
+    def citations(self) -> list[Citation]:
+        """Every distinct citation of the claims, in order."""
+        return list(dict.fromkeys(c for claim in self.claims for c in claim.citations))
+
+    @property
+    def note(self) -> str:
+        return "; ".join(self.notes)
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "schema": ANSWER_SCHEMA,
             "question": self.question,
-            "answer": self.text,
+            "query": self.query or self.question,
+            "outcome": self.outcome.value,
             "refused": self.refused,
+            "answer": self.text,
+            "claims": [c.to_dict() for c in self.claims],
             "citations": [c.to_dict() for c in self.citations],
             "backend": self.backend,
+            "model": self.model,
+            "raw": self.raw,
+            "confidence": self.confidence,
+            "signals": dict(self.signals),
+            "notes": list(self.notes),
+            "dropped": [d.to_dict() for d in self.dropped],
+            "timings": {k: round(v, 4) for k, v in self.timings.items()},
+            "evidence": [
+                {
+                    "source": e.source,
+                    "start_line": e.chunk.start_line,
+                    "end_line": e.chunk.end_line,
+                    "score": round(float(e.score), 6),
+                }
+                for e in self.evidence
+            ],
         }
 
-
-class Backend:
-    """One answering backend. Subclasses implement ``draft`` (and may implement ``stream``)."""
-
-    name: str = "base"
-    # The name its answers' signals were calibrated under (``calibration.json``'s ``models``);
-    # None: judged by the evidence signals alone.
-    calibration: str | None = None
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-
-    def draft(self, question: str, evidence: list[Evidence], ctx: Context) -> Draft:
-        raise NotImplementedError
-
-    def stream(self, question: str, evidence: list[Evidence], ctx: Context) -> Iterator[str]:
-        """Yield text as it is produced; the default yields the whole draft at once."""
-        d = self.draft(question, evidence, ctx)
-        self._last_draft = d
-        yield d.text
-
-    def last_draft(self) -> Draft | None:
-        return getattr(self, "_last_draft", None)
-
-
-_REGISTRY: dict[str, Callable[[Settings], Backend]] = {}
-
-
-def register(name: str) -> Callable[[type[Backend]], type[Backend]]:
-    def deco(cls: type[Backend]) -> type[Backend]:
-        _REGISTRY[name] = cls
-        cls.name = name
-        return cls
-
-    return deco
-
-
-def available_backends() -> list[str]:
-    from . import backends  # noqa: F401  (registers the built-in backends)
-
-    return sorted(_REGISTRY)
-
-
-class BackendError(Exception):
-    """A backend could not be created or could not answer; the message is for the user."""
-
-
-def resolve_backend_name(name: str, environ: dict[str, str] | None = None) -> str:
-    import os
-
-    env = os.environ if environ is None else environ
-    if name != "auto":
-        return name
-    if env.get("OPENAI_API_KEY") or env.get("OPENAI_BASE_URL"):
-        return "openai"
-    return OFFLINE_DEFAULT
-
-
-# The offline default: the bundled local model (see README, "Backends"); when it cannot be
-# loaded, ``api`` falls back to ``extractive`` and says why.
-OFFLINE_DEFAULT = "local"
-FALLBACK = "extractive"
-
-
-def get_backend(name: str, settings: Settings) -> Backend:
-    names = available_backends()
-    resolved = resolve_backend_name(name)
-    if resolved not in _REGISTRY:
-        raise BackendError(f"unknown backend {name!r}; choose one of: auto, {', '.join(names)}")
-    return _REGISTRY[resolved](settings)
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Answer:
+        """The answer a ``to_dict`` described (evidence chunks are not carried back)."""
+        if d.get("schema") != ANSWER_SCHEMA:
+            raise ValueError(f"unknown answer schema {d.get('schema')!r}")
+        return cls(
+            question=d["question"],
+            claims=[Claim.from_dict(c) for c in d["claims"]],
+            outcome=Outcome(d["outcome"]),
+            backend=d["backend"],
+            query=d.get("query", ""),
+            model=d.get("model"),
+            raw=d.get("raw", ""),
+            confidence=d.get("confidence"),
+            signals=dict(d.get("signals") or {}),
+            notes=list(d.get("notes") or []),
+            dropped=[Dropped(x["text"], x["reason"]) for x in d.get("dropped") or []],
+            timings=dict(d.get("timings") or {}),
+        )

@@ -6,6 +6,17 @@ keeps its text verbatim. A line longer than ``chunk_chars`` is cut into several 
 carry that line's number (needed for pathological 1 MB lines). Markdown headings start a new chunk.
 Also owns sentence splitting of one line, used by answerers to quote less than a whole paragraph.
 Does not own: reading files (``documents``) or normalisation (``normalize``).
+
+The sentence splitter is hand-written on purpose. ``pysbd`` and ``sentencex`` (both MIT, with
+character offsets) were measured against it: both pass the table in ``tests/test_chunking.py`` and
+leave the extractive answerer's scores on the dev parts of the four eval corpora exactly as they
+are. But ``pysbd`` is about 230x slower (all seed lines: 1.1 ms -> 257 ms; sentences are split on
+every question), and ``sentencex`` ends sentences where no space follows a full stop (``except
+click.`` | ``Abort:``; ``VOV.`` | ``VN``) and cuts closing quotes and brackets off their sentence
+(``... the fee.`` | ``)``; a docstring's closing quotes), which technical and legal text is full
+of; the two split 295 and 135 of the corpora's 5,944 lines differently from this one (better in a
+few: ``p. 34``, a sentence that opens with ``{``). Here a boundary needs a space after the
+terminator, and closing quotes and brackets stay with their sentence.
 """
 
 from __future__ import annotations

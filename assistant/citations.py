@@ -14,17 +14,38 @@ from dataclasses import asdict, dataclass
 
 @dataclass(frozen=True)
 class Citation:
+    """Lines ``start_line``..``end_line`` of ``source`` (of its page ``page``, 1-based, for a
+    paginated file; None for files without pages), and the words quoted from them."""
+
     source: str
     start_line: int
     end_line: int
     quote: str
+    page: int | None = None
+
+    @property
+    def label(self) -> str:
+        """``file.txt:12``, ``file.txt:3-5`` or, in a paginated file, ``file.pdf p.3:12``."""
+        page = f" p.{self.page}" if self.page is not None else ""
+        return f"{self.source}{page}:{_span(self.start_line, self.end_line)}"
 
     @property
     def marker(self) -> str:
-        return f"[{self.source}:{_span(self.start_line, self.end_line)}]"
+        return f"[{self.label}]"
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Citation:
+        page = d.get("page")
+        return cls(
+            str(d["source"]),
+            int(d["start_line"]),
+            int(d["end_line"]),
+            str(d["quote"]),
+            None if page is None else int(page),
+        )
 
 
 @dataclass(frozen=True)
@@ -32,13 +53,15 @@ class Marker:
     source: str
     start_line: int
     end_line: int
+    page: int | None = None
 
     def __str__(self) -> str:
-        return f"[{self.source}:{_span(self.start_line, self.end_line)}]"
+        page = f" p.{self.page}" if self.page is not None else ""
+        return f"[{self.source}{page}:{_span(self.start_line, self.end_line)}]"
 
 
 @dataclass(frozen=True)
-class Claim:
+class MarkedClaim:
     text: str  # the claim with its markers removed, stripped
     markers: tuple[Marker, ...]
 
@@ -55,6 +78,9 @@ _REF = re.compile(
 )
 
 
+_PAGE = re.compile(r"\s+p\.(\d+)$")  # "file.pdf p.3" in "[file.pdf p.3:12]"
+
+
 def _refs(group: str) -> list[Marker] | None:
     """The references of a bracket group's inside, or None when it is not a marker."""
     out: list[Marker] = []
@@ -64,10 +90,13 @@ def _refs(group: str) -> list[Marker] | None:
         if not m or m.end() == pos:
             return None
         name = m.group(1).strip()
+        page = None
+        if pm := _PAGE.search(name):
+            name, page = name[: pm.start()], int(pm.group(1))
         if "." not in name:  # "[1]", "[note: 3]": not a file
             return None
         start = int(m.group(2))
-        out.append(Marker(name, start, int(m.group(3)) if m.group(3) else start))
+        out.append(Marker(name, start, int(m.group(3)) if m.group(3) else start, page))
         pos = m.end()
     return out or None
 
@@ -94,13 +123,13 @@ def strip_markers(text: str) -> str:
     return re.sub(r"[ \t]{2,}", " ", text).strip()
 
 
-def split_claims(text: str) -> list[Claim]:
+def split_claims(text: str) -> list[MarkedClaim]:
     """Split an answer into claims: each run of text up to and including its trailing markers.
 
     A claim ends after a marker group when the next text starts a new sentence, or at a sentence end
     when no marker follows. Text with no marker at all becomes a claim with no markers.
     """
-    claims: list[Claim] = []
+    claims: list[MarkedClaim] = []
     pos = 0
     pending_text = ""
     markers: list[Marker] = []
@@ -109,7 +138,7 @@ def split_claims(text: str) -> list[Claim]:
         lead = re.match(r"[\s.,;:!?]*", between).end()
         if markers and lead < len(between):
             # New text after a marker group: close the previous claim.
-            claims.append(Claim(strip_markers(pending_text + between[:lead]), tuple(markers)))
+            claims.append(MarkedClaim(strip_markers(pending_text + between[:lead]), tuple(markers)))
             pending_text, markers, between = "", [], between[lead:]
         pending_text += between
         markers += refs
@@ -117,11 +146,11 @@ def split_claims(text: str) -> list[Claim]:
     rest = text[pos:]
     if markers:
         lead = re.match(r"[\s.,;:!?]*", rest).end()
-        claims.append(Claim(strip_markers(pending_text + rest[:lead]), tuple(markers)))
+        claims.append(MarkedClaim(strip_markers(pending_text + rest[:lead]), tuple(markers)))
         pending_text, rest = "", rest[lead:]
     pending_text += rest
     if pending_text.strip():
         for sentence in re.split(r"(?<=[.!?])\s+", pending_text.strip()):
             if sentence.strip():
-                claims.append(Claim(strip_markers(sentence), ()))
+                claims.append(MarkedClaim(strip_markers(sentence), ()))
     return [c for c in claims if c.text or c.markers]

@@ -1,8 +1,9 @@
-"""The ``assistant`` command: index, ask, eval, ui.
+"""The ``assistant`` command: index, ask, chat, eval, ui.
 
-Owns: argument parsing, turning every expected failure into a one-line ``error: ...`` message and a
-non-zero exit code (never a traceback), and printing answers for people (text) or programs
-(``--json``, exactly ``Answer.to_dict()``). Does not own: any pipeline logic.
+Owns: argument parsing, printing answers for people (text, rendered from the answer's claims) or
+programs (``--json``, exactly ``Answer.to_dict()``), the interactive ``chat`` loop, and turning
+every failure into a one-line ``error: ...`` message and an exit code through
+``errors.describe`` (never a traceback). Does not own: any pipeline logic.
 """
 
 from __future__ import annotations
@@ -17,60 +18,26 @@ from typing import Any
 
 import click
 
-# Exit codes: 1 = bad input / not found, 2 = usage (click), 3 = index problem, 4 = backend problem,
-# 70 = a bug in the assistant (EX_SOFTWARE).
-EXIT_INPUT, EXIT_INDEX, EXIT_BACKEND, EXIT_INTERNAL = 1, 3, 4, 70
-
-
-def _fail(message: str, code: int) -> None:
-    from .api import redact
-
-    click.echo(f"error: {redact(message)}", err=True)
-    sys.exit(code)
-
 
 def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Map the package's expected errors to one-line messages and exit codes."""
+    """Run a command; any failure becomes one line on stderr and ``errors.describe``'s code."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from pydantic import ValidationError
-
-        from .answer import BackendError
-        from .api import QuestionError
-        from .documents import CorpusError
-        from .evaluate import QuestionFileError
-        from .index import IndexError_
+        from .errors import EXIT_INTERNAL, describe
 
         try:
             return fn(*args, **kwargs)
-        except (QuestionError, CorpusError, QuestionFileError) as e:
-            _fail(str(e), EXIT_INPUT)
-        except IndexError_ as e:
-            _fail(str(e), EXIT_INDEX)
-        except BackendError as e:
-            _fail(str(e), EXIT_BACKEND)
-        except ValidationError as e:
-            first = e.errors()[0]
-            where = ".".join(str(p) for p in first.get("loc", ())) or "settings"
-            _fail(f"invalid setting {where}: {first.get('msg')}", EXIT_INPUT)
-        except KeyboardInterrupt:
-            _fail("interrupted", 130)
         except BrokenPipeError:  # `assistant ask ... | head -1`: the reader left; nothing to say
             with contextlib.suppress(OSError):
                 os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             sys.exit(1)
-        except OSError as e:  # an index folder that is a file, a full disk, a read-only folder...
-            where = f": {e.filename}" if e.filename else ""
-            _fail(f"{e.strerror or e}{where}", EXIT_INPUT)
-        except Exception as e:  # a bug: one line, not a traceback (ASSISTANT_TRACEBACK=1 shows it)
-            if os.environ.get("ASSISTANT_TRACEBACK"):
+        except (Exception, KeyboardInterrupt) as e:
+            message, code = describe(e)
+            if code == EXIT_INTERNAL and os.environ.get("ASSISTANT_TRACEBACK"):
                 raise
-            _fail(
-                f"unexpected {type(e).__name__}: {e} (this is a bug; run again with "
-                "ASSISTANT_TRACEBACK=1 to see where)",
-                EXIT_INTERNAL,
-            )
+            click.echo(f"error: {message}", err=True)
+            sys.exit(code)
 
     return wrapper
 
@@ -105,16 +72,30 @@ def index(rebuild: bool, corpus: str | None, index_dir: str | None, quiet: bool)
 
 
 def _print_answer(ans: Any) -> None:
-    if getattr(ans, "note", ""):
-        then = {"fallback": "showing the no-model answer instead", "refused": "no verified answer",
-                "trimmed": "removed what did not verify"}.get(ans.path, ans.path)
-        click.echo(f"note: {ans.note} ({then})", err=True)
+    """An answer for people: its claims, then each distinct citation with its quoted line."""
+    for note in ans.notes:
+        click.echo(f"note: {note}", err=True)
     click.echo(ans.text)
     if ans.citations:
         click.echo("")
         click.echo("Sources:")
         for c in ans.citations:
-            click.echo(f"  {c.marker[1:-1]}  \u201c{c.quote}\u201d")
+            click.echo(f"  {c.label}  \u201c{c.quote}\u201d")
+
+
+def _stream_answer(pieces: Any) -> Any:
+    """Show the model's text as it is written (stderr), then return the verified answer."""
+    from .backends.base import TextDelta
+
+    answer = None
+    for item in pieces:
+        if isinstance(item, TextDelta):
+            click.echo(item.text, nl=False, err=True)
+        else:
+            answer = item
+    click.echo("", err=True)
+    click.echo("--- verified answer ---", err=True)
+    return answer
 
 
 @main.command()
@@ -147,21 +128,57 @@ def ask(
     if a.ensure_index(progress=not as_json) is not None and not as_json:
         click.echo("(built the index first)", err=True)
     if stream and not as_json:
-        answer = None
-        for piece in a.stream(q):
-            if isinstance(piece, str):
-                click.echo(piece, nl=False, err=True)
-            else:
-                answer = piece
-        click.echo("", err=True)
-        click.echo("--- verified answer ---", err=True)
-        _print_answer(answer)
+        _print_answer(_stream_answer(a.stream(q)))
         return
     ans = a.ask(q)
     if as_json:
         click.echo(json.dumps(ans.to_dict(), ensure_ascii=False, indent=2))
     else:
         _print_answer(ans)
+
+
+@main.command()
+@click.option("--backend", help="Answering backend (auto, extractive, local, openai).")
+@click.option("--top-k", type=click.IntRange(1, 50), help="Evidence chunks given to the answerer.")
+@click.option("--corpus", type=click.Path(), help="Folder of documents (default: seeds/).")
+@click.option("--index-dir", type=click.Path(), help="Index folder (default: vectorstore/).")
+@friendly
+def chat(backend: str | None, top_k: int | None, corpus: str | None, index_dir: str | None) -> None:
+    """Ask questions one after another; follow-ups ("And in 2024?") use the conversation.
+
+    Type a question and press Enter. Commands: /new starts a new conversation, /quit (or
+    Ctrl-D) leaves. Answers stream as they are written, then the verified answer is shown.
+    """
+    from .errors import AssistantError, describe
+
+    a = _assistant(corpus=corpus, index_dir=index_dir, backend=backend, top_k=top_k)
+    if a.ensure_index(progress=True) is not None:
+        click.echo("(built the index first)", err=True)
+    conv = a.conversation()
+    click.echo("Ask about the documents (/new: new conversation, /quit: leave).", err=True)
+    while True:
+        try:
+            line = input("> ")
+        except EOFError:
+            click.echo("", err=True)
+            return
+        line = line.strip()
+        if line in ("/quit", "/exit"):
+            return
+        if line == "/new":
+            conv.reset()
+            click.echo("(new conversation)", err=True)
+            continue
+        if not line:
+            continue
+        try:
+            rw = conv.understand(line)
+            if rw.changed:
+                click.echo(f"(understood as: {rw.query})", err=True)
+            _print_answer(_stream_answer(conv.stream(line)))
+        except AssistantError as e:  # a bad question must not end the conversation
+            click.echo(f"error: {describe(e)[0]}", err=True)
+        click.echo("")
 
 
 @main.command(name="eval")
@@ -171,11 +188,21 @@ def ask(
 )
 @click.option("--corpus", type=click.Path(), help="Folder of documents (default: seeds/).")
 @click.option("--index-dir", type=click.Path(), help="Index folder (default: vectorstore/).")
-@click.option("--out", type=click.Path(), default="eval-report", show_default=True,
-              help="Folder for report.json, report.md and metrics.png.")
+@click.option(
+    "--out",
+    type=click.Path(),
+    default="eval-report",
+    show_default=True,
+    help="Folder for report.json, report.md and metrics.png.",
+)
 @friendly
-def eval_(backends: tuple[str, ...], questions: str | None, corpus: str | None,
-          index_dir: str | None, out: str) -> None:
+def eval_(
+    backends: tuple[str, ...],
+    questions: str | None,
+    corpus: str | None,
+    index_dir: str | None,
+    out: str,
+) -> None:
     """Run the evaluation question set and write a report."""
     from .report import run_and_report
 
@@ -196,8 +223,9 @@ def eval_(backends: tuple[str, ...], questions: str | None, corpus: str | None,
 @click.option("--corpus", type=click.Path(), help="Folder of documents (default: seeds/).")
 @click.option("--index-dir", type=click.Path(), help="Index folder (default: vectorstore/).")
 @friendly
-def ui(host: str | None, port: int | None, share: bool, corpus: str | None,
-       index_dir: str | None) -> None:
+def ui(
+    host: str | None, port: int | None, share: bool, corpus: str | None, index_dir: str | None
+) -> None:
     """Start the chat UI in the browser (bound to 127.0.0.1 unless --host says otherwise)."""
     from .ui import launch
 

@@ -2,8 +2,8 @@
 
 Owns: deciding whether a question is a follow-up, and rewriting it from the previous standalone
 question with a few deterministic rules (no model, so every backend, the no-model one included,
-gets the same query). Pure functions only. Does not own: keeping the history (the UI keeps one
-list per browser session) or answering.
+gets the same query), and the ``Conversation`` that keeps one conversation's history and asks the
+``Assistant`` with the rewritten question. Does not own: answering (``api``, ``pipeline``).
 
 The rules work on the *shape* of the question, never on particular words of the documents:
 
@@ -29,8 +29,10 @@ not recognised as names; only the previous standalone question is consulted, not
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+import uuid
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from .lexical import STOPWORDS, stem
 from .normalize import tokens
@@ -363,3 +365,44 @@ def rewrite(question: str, history: Sequence[str]) -> Rewrite:
         if context:
             query, how = f"{_core(query)} ({', '.join(dict.fromkeys(context))})", CONTEXTUALISED
     return Rewrite(q, _finish(query, q.endswith("?") or body_words[0] in _OPENERS), how)
+
+
+class Conversation:
+    """One conversation with an ``Assistant``: each question is read in the light of the ones
+    before it (``rewrite``), answered through the same pipeline as ``Assistant.ask``, and
+    remembered. The CLI's ``assistant chat``, the UI's sessions and API callers all use this.
+
+    Not shared between users: one conversation per person (the UI keeps one per browser
+    session). Many conversations may ask one ``Assistant`` at once.
+    """
+
+    def __init__(self, assistant: Any, id: str | None = None) -> None:
+        self.assistant = assistant
+        self.id = id or uuid.uuid4().hex
+        self.history: list[Rewrite] = []  # the standalone questions asked so far, oldest first
+
+    def understand(self, question: str) -> Rewrite:
+        """The standalone form of ``question`` in this conversation (not yet remembered)."""
+        return rewrite(question, [r.query for r in self.history])
+
+    def ask(self, question: str, **kw: Any) -> Any:
+        """``Assistant.ask`` for a question that may lean on the conversation."""
+        *_, answer = self.stream(question, **kw)
+        return answer
+
+    def stream(self, question: str, **kw: Any) -> Iterator[Any]:
+        """``Assistant.stream`` for a question that may lean on the conversation; the question
+        is remembered once its answer is complete."""
+        from .api import clean_question
+
+        rw = self.understand(clean_question(question))
+        answer = None
+        for item in self.assistant.stream(rw.question, query=rw.query, **kw):
+            answer = item
+            yield item
+        if answer is not None:
+            self.history.append(rw)
+
+    def reset(self) -> None:
+        """Forget the conversation so far: the next question stands alone."""
+        self.history.clear()

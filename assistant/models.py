@@ -131,8 +131,9 @@ def assemble(model: BundledModel, cache_dir: Path, progress: bool = False) -> Pa
     if progress:
         from tqdm import tqdm
 
-        bar = tqdm(total=total, unit="B", unit_scale=True, desc=f"assembling {model.name}",
-                   leave=False)
+        bar = tqdm(
+            total=total, unit="B", unit_scale=True, desc=f"assembling {model.name}", leave=False
+        )
     digest = hashlib.sha256()
     fd, tmp = tempfile.mkstemp(dir=cache_dir, prefix=model.filename + ".", suffix=".part")
     try:

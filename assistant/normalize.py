@@ -12,6 +12,11 @@ characters dropped; whitespace collapsed.
 The injected-symbol rule is deliberately narrow: a run of non-ASCII characters is dropped only
 when, after folding, it sits between two ASCII letters or digits. Whole words in other scripts
 are kept untouched.
+
+Folding is the standard library's ``unicodedata`` (NFKC/NFD, dropping combining marks) plus a
+short table, not a transliteration package: ``Unidecode`` is GPL and spells symbols out
+("d♔elegation" -> "dwhite kingelegation"), and ``anyascii`` (ISC) transliterates every script
+("会议" -> "HuiYi", "d♔elegation" -> "dKelegation"), against both rules above.
 """
 
 from __future__ import annotations

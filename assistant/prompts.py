@@ -1,11 +1,14 @@
-"""Prompt templates: files in ``prompts/``, loaded and checked before any model sees them.
+"""Prompt templates: package files, loaded and checked before any model sees them.
 
-Owns: finding the templates (``prompts/system.txt`` and ``prompts/user.txt`` beside the package, or
-any folder given), the placeholders they may use, and rendering them. A template is plain text with
+Owns: finding the templates (``assistant/prompts/system.txt`` and ``user.txt``, package data read
+through ``importlib.resources``, so an installed wheel finds them as well as a checkout; or any
+folder given), the placeholders they may use, and rendering them. A template is plain text with
 ``{name}`` placeholders (``{{`` and ``}}`` for literal braces). Loading fails loudly, with a
 ``PromptError`` naming the file, when a template is missing, uses a placeholder nobody fills, or
 lacks one it needs; rendering fails when a value is missing. Does not own: what goes into the
 placeholders (``backends.llm`` numbers the evidence) or talking to a model.
+
+The repository's top-level ``prompts/`` is a symlink to ``assistant/prompts/``: one copy.
 """
 
 from __future__ import annotations
@@ -13,11 +16,14 @@ from __future__ import annotations
 import re
 import string
 from dataclasses import dataclass
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
-from .answer import BackendError
+from .errors import BackendError
 
-PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
+# The shipped templates: package data beside this module (``assistant/prompts/*.txt``).
+PACKAGED_PROMPTS: Traversable = resources.files(__package__).joinpath("prompts")
 
 # Every placeholder a template may use, and what it holds.
 PLACEHOLDERS = {
@@ -64,8 +70,10 @@ class Template:
 
 
 def load_template(name: str, directory: str | Path | None = None) -> Template:
-    """Read ``<directory>/<name>.txt`` and check its placeholders against what ``name`` needs."""
-    path = Path(directory or PROMPTS_DIR) / f"{name}.txt"
+    """Read ``<directory>/<name>.txt`` (the packaged template when no directory is given) and
+    check its placeholders against what ``name`` needs."""
+    base = PACKAGED_PROMPTS if directory is None else Path(directory)
+    path = base.joinpath(f"{name}.txt")
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as e:

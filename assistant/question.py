@@ -43,9 +43,11 @@ def strip_injection(question: str) -> tuple[str, bool]:
             m = re.search(
                 r"\b(and|then|but)\s+"
                 r"(?=(tell|what|who|when|where|how|which|why|explain|list|give)\b)",
-                          sentence, re.IGNORECASE)
-            if m and not _INJECTION.search(sentence[m.end():]):
-                kept.append(sentence[m.end():])
+                sentence,
+                re.IGNORECASE,
+            )
+            if m and not _INJECTION.search(sentence[m.end() :]):
+                kept.append(sentence[m.end() :])
             continue
         kept.append(sentence)
     return " ".join(kept).strip(), found

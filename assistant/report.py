@@ -22,12 +22,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .answer import BackendError, resolve_backend_name
+from .answer import Outcome
 from .api import Assistant
+from .backends.base import resolve_backend_name
+from .errors import BackendError
 from .evaluate import EvalQuestion, Verdict, judge, load_questions, metrics
 
-REPORT_VERSION = 1
-PATHS = ("kept", "trimmed", "fallback", "abstained", "refused")
+REPORT_VERSION = 2  # 2: outcomes (was paths), claims, complete-answer metrics
 
 # (label, metrics key); the 0-1 metrics, in table and chart order.
 RATIO_METRICS: list[tuple[str, str]] = [
@@ -41,6 +42,10 @@ RATIO_METRICS: list[tuple[str, str]] = [
     ("citation precision", "citation_precision"),
     ("retrieval recall@k", "retrieval_recall_at_k"),
     ("MRR", "mrr"),
+    ("all-facts accuracy (complete questions)", "all_facts_accuracy"),
+    ("fact recall", "fact_recall"),
+    ("claim citation precision", "claim_citation_precision"),
+    ("claim citation recall", "claim_citation_recall"),
 ]
 LATENCY_METRICS: list[tuple[str, str]] = [
     ("latency p50 (ms)", "latency_p50_ms"),
@@ -88,8 +93,10 @@ def evaluate_backend(
             rec["retrieved"] = [
                 _span(e.chunk.source, e.chunk.start_line, e.chunk.end_line) for e in ans.evidence
             ]
-            rec["dropped"] = list(ans.dropped)  # claims the verifier removed, with the reason
-            rec["note"] = getattr(ans, "note", "")
+            # Claims the verifier removed, with the reason; why a backend fell back, if it did.
+            rec["dropped"] = [f"{d.text} ({d.reason})" for d in ans.dropped]
+            rec["note"] = ans.note
+            rec["claims"] = [c.to_dict() for c in ans.claims]
             records.append(rec)
             bar.update(1)
     return records
@@ -179,8 +186,8 @@ def table_rows(report: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
         rows.append([label, *(_fmt(m.get(key), "ratio") for m in ms)])
     for label, key in LATENCY_METRICS:
         rows.append([label, *(_fmt(m.get(key), "ms") for m in ms)])
-    for p in PATHS:
-        rows.append([f"verifier path: {p}", *(str(m["paths"].get(p, 0)) for m in ms)])
+    for o in Outcome:
+        rows.append([f"outcome: {o}", *(str(m.get("outcomes", {}).get(o.value, 0)) for m in ms)])
     return ["metric", *names], rows
 
 
@@ -254,7 +261,7 @@ def _md_failure(rec: dict[str, Any], reason: str) -> str:
             if rec.get("dropped")
             else []
         ),
-        f"- **Got** ({rec['path']}{', cites ' + cites if cites else ''}):",
+        f"- **Got** ({rec['outcome']}{', cites ' + cites if cites else ''}):",
         "",
         _quote(rec["answer"]),
         "",
@@ -295,12 +302,19 @@ def curve_table(name: str, points: list[dict[str, float]]) -> list[str]:
     """The precision/refusal curve of a backend's calibrated confidence, as markdown lines."""
     if not points:
         return []
-    out = [f"## Precision / refusal curve: {name}", "",
-           "Answers whose calibrated confidence is below the threshold are refused.", "",
-           "| threshold | refused | precision | answer accuracy | refusal accuracy |",
-           "|---:|---:|---:|---:|---:|"]
-    out += [f"| {p['threshold']:.2f} | {p['refused']:.3f} | {p['precision']:.3f} | "
-            f"{p['answer_accuracy']:.3f} | {p['refusal_accuracy']:.3f} |" for p in points]
+    out = [
+        f"## Precision / refusal curve: {name}",
+        "",
+        "Answers whose calibrated confidence is below the threshold are refused.",
+        "",
+        "| threshold | refused | precision | answer accuracy | refusal accuracy |",
+        "|---:|---:|---:|---:|---:|",
+    ]
+    out += [
+        f"| {p['threshold']:.2f} | {p['refused']:.3f} | {p['precision']:.3f} | "
+        f"{p['answer_accuracy']:.3f} | {p['refusal_accuracy']:.3f} |"
+        for p in points
+    ]
     return out + [""]
 
 

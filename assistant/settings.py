@@ -97,6 +97,11 @@ class Settings(BaseSettings):
         description="Ask an OpenAI-compatible server for token log-probabilities (the model's "
         "own p_answer signal); a server that rejects them is asked without.",
     )
+    prompts_dir: Path | None = Field(
+        default=None,
+        description="A folder with your own system.txt and user.txt prompt templates "
+        "(default: the ones inside the package).",
+    )
     llm_evidence_tokens: int = Field(
         default=240, ge=64, description="Most tokens of evidence shown to a model (speed)."
     )

@@ -5,19 +5,18 @@ answers into the page, citation clicks -> the source panel, the side panel (back
 status, re-index, uploads), turning every failure into a message, and ``launch``. Does not own:
 HTML (``ui_render``), follow-up rewriting (``conversation``) or any pipeline step.
 
-Concurrency: one ``Assistant`` serves every session. Answering and indexing take one lock: a
-backend keeps per-call state (its last draft) and the index must not change under a running
-search. Each answer runs in a worker thread that always releases the lock, even when the browser
-goes away mid-answer.
+Concurrency: one ``Assistant`` serves every session, and sessions answer at the same time (no
+lock around answering: backends keep nothing between calls, and the index's readers/writer lock
+keeps a search from seeing half an update). Each session's follow-ups go through a
+``Conversation`` built from its turns. When the browser goes away mid-answer, Gradio closes the
+generator, which releases the backend at once.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import queue
 import re
-import threading
 import time
 import unicodedata
 from collections.abc import Iterator, Sequence
@@ -27,11 +26,11 @@ from typing import Any
 
 import gradio as gr
 
-from .answer import BackendError, available_backends
-from .api import Assistant, QuestionError, clean_question
-from .conversation import rewrite
-from .documents import CorpusError, decode
-from .index import IndexError_
+from .api import Assistant, clean_question
+from .backends.base import TextDelta, available_backends
+from .conversation import Conversation, Rewrite
+from .documents import decode
+from .errors import AssistantError, QuestionError, describe
 from .ui_render import (
     CSS,
     SOURCE_PLACEHOLDER,
@@ -47,7 +46,6 @@ log = logging.getLogger(__name__)
 
 UPLOAD_DIR = "uploads"  # uploaded documents go to <corpus>/uploads/
 _STREAM_EVERY = 0.08  # seconds between page updates while an answer streams
-_DONE = object()
 
 # Turns a click on a citation chip into a 'cite' event carrying the cited span.
 CITE_JS = """
@@ -78,15 +76,11 @@ centre();
 
 
 def error_message(exc: BaseException) -> str:
-    """A one-line message for the user; never a traceback."""
-    if isinstance(exc, QuestionError):
-        return f"That question cannot be asked: {exc}."
-    if isinstance(exc, BackendError):
-        return f"The answering backend failed: {exc}"
-    if isinstance(exc, IndexError_):
-        return f"The index is not usable: {exc}"
-    if isinstance(exc, CorpusError):
-        return f"The documents could not be read: {exc}"
+    """A one-line message for the user (``errors.describe``'s words); never a traceback. An
+    unexpected failure is logged with its traceback for the operator."""
+    if isinstance(exc, AssistantError):
+        return f"{exc.what}: {describe(exc)[0]}"
+    log.error("unexpected failure", exc_info=exc)
     return f"Something went wrong ({type(exc).__name__}). The details are in the server log."
 
 
@@ -168,28 +162,17 @@ class ChatApp:
 
     def __init__(self, assistant: Assistant) -> None:
         self.assistant = assistant
-        self.lock = threading.Lock()
 
     # ------------------------------------------------------------------ conversation
-    def _stream(self, query: str, backend: str | None, top_k: int | None) -> Iterator[Any]:
-        """``Assistant.stream`` run under the lock in a worker thread; exceptions are re-raised."""
-        q: queue.Queue[Any] = queue.Queue()
-
-        def work() -> None:
-            try:
-                with self.lock:
-                    for item in self.assistant.stream(query, backend=backend, top_k=top_k):
-                        q.put(item)
-            except BaseException as e:  # noqa: BLE001  (handed to the consumer)
-                q.put(e)
-            finally:
-                q.put(_DONE)
-
-        threading.Thread(target=work, name="assistant-answer", daemon=True).start()
-        while (item := q.get()) is not _DONE:
-            if isinstance(item, BaseException):
-                raise item
-            yield item
+    def conversation(self, turns: Sequence[Turn]) -> Conversation:
+        """This session's conversation: the standalone questions of its answered turns."""
+        conv = self.assistant.conversation()
+        conv.history = [
+            Rewrite(t.question, t.query or t.question, "")
+            for t in turns
+            if t.status in ("answer", "refusal")
+        ]
+        return conv
 
     def respond(
         self,
@@ -215,25 +198,23 @@ class ChatApp:
             turns.append(turn)
             yield render_conversation(turns, corpus_name), turns, ""
             return
-        history = [t.query or t.question for t in turns if t.status in ("answer", "refusal")]
-        rw = rewrite(asked, history)
+        conv = self.conversation(turns)
+        rw = conv.understand(asked)
         turn = Turn(question=asked, query=rw.query if rw.changed else "")
         turns.append(turn)
         yield render_conversation(turns, corpus_name), turns, ""
         k = int(top_k) if top_k else None
         last = time.monotonic()
         try:
-            for item in self._stream(rw.query, backend or None, k):
-                if isinstance(item, str):
-                    turn.text += item
+            for item in conv.stream(asked, backend=backend or None, top_k=k):
+                if isinstance(item, TextDelta):
+                    turn.text += item.text
                     if time.monotonic() - last >= _STREAM_EVERY:
                         last = time.monotonic()
                         yield render_conversation(turns, corpus_name), turns, ""
                 else:
                     turn.finish(item)
         except Exception as e:  # every failure becomes a message in the conversation
-            if not isinstance(e, QuestionError | BackendError | IndexError_ | CorpusError):
-                log.exception("answering %r failed", rw.query)
             turn.fail(error_message(e))
         if turn.status == "pending":
             turn.fail("The backend stopped without an answer.")
@@ -271,12 +252,9 @@ class ChatApp:
     def reindex(self, rebuild: bool = False) -> tuple[str, str]:
         """(status HTML, notice HTML) after bringing the index up to date."""
         try:
-            with self.lock:
-                report = self.assistant.build_index(rebuild=rebuild, progress=True)
+            report = self.assistant.build_index(rebuild=rebuild, progress=True)
             notice = render_notice([f"Indexed: {report.summary()}"])
         except Exception as e:
-            if not isinstance(e, IndexError_ | CorpusError):
-                log.exception("indexing failed")
             notice = render_notice([error_message(e)], ok=False)
         return self.status(), notice
 
@@ -288,24 +266,21 @@ class ChatApp:
         s = self.assistant.settings
         corpus = Path(s.corpus)
         results = []
-        with self.lock:
-            for p in paths:
-                try:
-                    results.append(store_upload(p, corpus, s.extensions, s.upload_max_kb))
-                except OSError as e:
-                    name = Path(str(p)).name
-                    results.append(UploadResult(name, None, f"{name}: could not be stored ({e})"))
-            lines = [r.message for r in results]
-            ok = all(r.stored for r in results)
-            if any(r.stored for r in results):
-                try:
-                    report = self.assistant.build_index(progress=True)
-                    lines.append(f"Indexed: {report.summary()}")
-                except Exception as e:
-                    if not isinstance(e, IndexError_ | CorpusError):
-                        log.exception("indexing after upload failed")
-                    lines.append(error_message(e))
-                    ok = False
+        for p in paths:
+            try:
+                results.append(store_upload(p, corpus, s.extensions, s.upload_max_kb))
+            except OSError as e:
+                name = Path(str(p)).name
+                results.append(UploadResult(name, None, f"{name}: could not be stored ({e})"))
+        lines = [r.message for r in results]
+        ok = all(r.stored for r in results)
+        if any(r.stored for r in results):
+            try:
+                report = self.assistant.build_index(progress=True)
+                lines.append(f"Indexed: {report.summary()}")
+            except Exception as e:
+                lines.append(error_message(e))
+                ok = False
         return render_notice(lines, ok=ok), self.status()
 
 

@@ -16,8 +16,8 @@ import html
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .answer import CANNOT_ANSWER, Answer
-from .citations import Citation, split_claims, strip_markers
+from .answer import CANNOT_ANSWER, Answer, Claim
+from .citations import Citation, strip_markers
 
 PENDING, ANSWER, REFUSAL, ERROR = "pending", "answer", "refusal", "error"
 CONTEXT_LINES = 3
@@ -30,24 +30,28 @@ class Turn:
     question: str  # as typed
     query: str = ""  # the standalone question actually asked, when it differs
     status: str = PENDING  # pending | answer | refusal | error
-    text: str = ""  # draft while pending; the verified answer, refusal or error message after
-    citations: list[Citation] = field(default_factory=list)
+    text: str = ""  # draft while pending; the refusal or error message after
+    claims: list[Claim] = field(default_factory=list)  # the verified answer
     backend: str = ""
-    path: str = ""  # kept | trimmed | fallback | refused
+    outcome: str = ""  # answered | trimmed | fallback | abstained | refused
     note: str = ""  # why the backend's own answer was not used as written
     seconds: float | None = None
 
+    @property
+    def citations(self) -> list[Citation]:
+        return list(dict.fromkeys(c for claim in self.claims for c in claim.citations))
+
     def finish(self, answer: Answer) -> None:
         self.status = REFUSAL if answer.refused else ANSWER
-        self.text = answer.text
-        self.citations = list(answer.citations)
+        self.text = answer.text  # the claims rendered with their markers (for programs)
+        self.claims = list(answer.claims)
         self.backend = answer.backend
-        self.path = answer.path
-        self.note = getattr(answer, "note", "") or ""
+        self.outcome = answer.outcome.value
+        self.note = answer.note
         self.seconds = answer.timings.get("total")
 
     def fail(self, message: str) -> None:
-        self.status, self.text, self.citations = ERROR, message, []
+        self.status, self.text, self.claims = ERROR, message, []
 
 
 def esc(text: object) -> str:
@@ -69,11 +73,12 @@ def chip(source: str, start: int, end: int) -> str:
     )
 
 
-def render_answer_text(text: str) -> str:
-    """The answer's sentences, each followed by chips for its citation markers."""
+def render_claims(claims: Sequence[Claim]) -> str:
+    """The answer's claims, each followed by chips for its citations."""
     parts = []
-    for claim in split_claims(text):
-        chips = "".join(chip(m.source, m.start_line, m.end_line) for m in claim.markers)
+    for claim in claims:
+        spans = dict.fromkeys((c.source, c.start_line, c.end_line) for c in claim.citations)
+        chips = "".join(chip(*span) for span in spans)
         parts.append(f"{esc(claim.text)}{' ' if chips else ''}{chips}")
     return " ".join(parts)
 
@@ -101,13 +106,6 @@ def render_sources(citations: Sequence[Citation]) -> str:
     return f'<div class="sources"><div class="sources-title">Sources</div><ol>{items}</ol></div>'
 
 
-_PATH_NOTES = {
-    "trimmed": "Sentences that their sources did not support were removed.",
-    "fallback": "The model's draft failed the citation check; this answer is quoted from the "
-    "documents instead.",
-}
-
-
 def _meta(turn: Turn) -> str:
     bits = []
     if turn.backend:
@@ -120,11 +118,11 @@ def _meta(turn: Turn) -> str:
 def render_answer(turn: Turn) -> str:
     n = len(unique_citations(turn.citations))
     badge = f"Answer \u00b7 {n} verified citation{'s' if n != 1 else ''}"
-    note = " ".join(x for x in (_PATH_NOTES.get(turn.path, ""), turn.note) if x)
+    note = turn.note
     return (
         f'<div class="msg answer"><div class="badge">\u2713 {badge}'
         f'<span class="meta">{_meta(turn)}</span></div>'
-        f'<div class="answer-text">{render_answer_text(turn.text)}</div>'
+        f'<div class="answer-text">{render_claims(turn.claims)}</div>'
         + (f'<div class="note">{esc(note)}</div>' if note else "")
         + render_sources(turn.citations)
         + "</div>"

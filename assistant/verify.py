@@ -3,7 +3,8 @@
 Owns: checking one citation against the real lines of its file (the source exists, the lines are in
 range, the quote occurs in those lines, insensitive to whitespace, case and diacritics), checking
 that a claim is supported by what it cites (its numbers and most of its key terms occur there), and
-rewriting an answer so that only verified claims, each with verified markers, remain. Every function
+keeping of each claim only its verified citations (a claim left with none is dropped, with the
+reason), and its support, which ``abstain`` weighs. Every function
 takes the lines through a ``lookup(source) -> list[str] | None`` callable and has no other input.
 Does not own: producing answers or choosing quotes.
 """
@@ -11,9 +12,9 @@ Does not own: producing answers or choosing quotes.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 
+from .answer import Claim, Dropped
 from .citations import Citation, split_claims
 from .lexical import analyze
 from .normalize import normalize, tokens
@@ -58,32 +59,35 @@ def support(claim: str, cited_text: str) -> float:
     return len(terms & set(analyze(cited_text))) / len(terms)
 
 
-@dataclass
-class Dropped:
-    claim: str
-    reason: str
+def verify_claim(claim: Claim, lookup: Lookup, min_support: float = 0.5) -> Claim | str:
+    """``claim`` with only its verified, supporting citations (and its support: the best share of
+    its terms found on a cited line), or the reason none verified."""
+    good: list[Citation] = []
+    best = 0.0
+    reason = "no citation"
+    for c in claim.citations:
+        lines = lookup(c.source)
+        problem = check_citation(c, lines)
+        score = 0.0
+        if problem is None and lines is not None:
+            score = support(claim.text, " ".join(lines[c.start_line - 1 : c.end_line]))
+            if score < min_support:
+                problem = "claim not supported by the cited lines"
+        if problem is None:
+            good.append(c)
+            best = max(best, score)
+        else:
+            reason = f"{c.marker}: {problem}"
+    if not good or not claim.text.strip():
+        return reason
+    return Claim(claim.text, tuple(dict.fromkeys(good)), round(best, 4))
 
 
-@dataclass
-class Verified:
-    text: str
-    citations: list[Citation]
-    dropped: list[Dropped] = field(default_factory=list)
-    kept_claims: int = 0
-
-
-def verify_answer(
-    text: str, citations: list[Citation], lookup: Lookup, min_support: float = 0.5
-) -> Verified:
-    """Keep only claims with at least one verified, supporting citation.
-
-    A marker counts when a citation with the same source and lines is in ``citations``, that
-    citation passes ``check_citation``, and the claim is supported by the cited lines. Failing
-    markers are removed; a claim left with no marker is removed with the reason recorded.
-    """
-    by_span: dict[tuple[str, int, int], Citation] = {}
-    for c in citations:
-        by_span.setdefault((c.source, c.start_line, c.end_line), c)
+def verify_claims(
+    claims: Sequence[Claim], lookup: Lookup, min_support: float = 0.5
+) -> tuple[list[Claim], list[Dropped]]:
+    """The claims with at least one verified, supporting citation (each keeping only those),
+    and the ones removed with the reason. Pure: the lines come only through ``lookup``."""
     cache: dict[str, list[str] | None] = {}
 
     def lines_of(source: str) -> list[str] | None:
@@ -91,32 +95,25 @@ def verify_answer(
             cache[source] = lookup(source)
         return cache[source]
 
-    kept_parts: list[str] = []
-    kept_citations: list[Citation] = []
+    kept: list[Claim] = []
     dropped: list[Dropped] = []
+    for claim in claims:
+        got = verify_claim(claim, lines_of, min_support)
+        if isinstance(got, Claim):
+            kept.append(got)
+        elif claim.text.strip():
+            dropped.append(Dropped(claim.text, got))
+    return kept, dropped
+
+
+def claims_from_text(text: str, citations: Sequence[Citation]) -> list[Claim]:
+    """The claims of a text with ``[file:line]`` markers, each marker resolved to the citation of
+    the same span in ``citations`` (a marker with none is left out: its claim fails)."""
+    by_span: dict[tuple[str, int, int], Citation] = {}
+    for c in citations:
+        by_span.setdefault((c.source, c.start_line, c.end_line), c)
+    out = []
     for claim in split_claims(text):
-        good: list[Citation] = []
-        reason = "no citation"
-        for m in claim.markers:
-            c = by_span.get((m.source, m.start_line, m.end_line))
-            if c is None:
-                reason = f"marker {m} has no quoted citation"
-                continue
-            lines = lines_of(c.source)
-            problem = check_citation(c, lines)
-            if problem is None and lines is not None:
-                cited = " ".join(lines[c.start_line - 1 : c.end_line])
-                if support(claim.text, cited) < min_support:
-                    problem = "claim not supported by the cited lines"
-            if problem is None:
-                good.append(c)
-            else:
-                reason = f"{m}: {problem}"
-        if good and claim.text:
-            kept_parts.append(claim.text + " " + "".join(c.marker for c in good))
-            for c in good:
-                if c not in kept_citations:
-                    kept_citations.append(c)
-        elif claim.text:
-            dropped.append(Dropped(claim.text, reason))
-    return Verified(" ".join(kept_parts), kept_citations, dropped, len(kept_parts))
+        cites = [by_span.get((m.source, m.start_line, m.end_line)) for m in claim.markers]
+        out.append(Claim(claim.text, tuple(c for c in cites if c is not None)))
+    return out

@@ -42,6 +42,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
+
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "seeds"
 QUESTIONS = REPO / "tests" / "eval" / "questions.yaml"
@@ -49,17 +51,6 @@ sys.path.insert(0, str(REPO))
 
 
 # --------------------------------------------------------------------------------- helpers
-def pct(values: list[float], q: float) -> float:
-    """Percentile by linear interpolation (q in 0..100)."""
-    v = sorted(values)
-    if not v:
-        return float("nan")
-    pos = (len(v) - 1) * q / 100
-    lo = int(pos)
-    hi = min(lo + 1, len(v) - 1)
-    return v[lo] + (v[hi] - v[lo]) * (pos - lo)
-
-
 def load() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
@@ -300,12 +291,12 @@ def worker_query(corpus: str, index_dir: str, embedder: str, repeats: int) -> di
     return {
         "queries": len(queries) * repeats,
         "first_query_s": first,
-        "p50_ms": pct(lat, 50) * ms,
-        "p95_ms": pct(lat, 95) * ms,
-        "bm25_p50_ms": pct(lex_lat, 50) * ms,
-        "bm25_p95_ms": pct(lex_lat, 95) * ms,
-        "chroma_p50_ms": pct(dense_lat, 50) * ms,
-        "chroma_p95_ms": pct(dense_lat, 95) * ms,
+        "p50_ms": float(np.percentile(lat, 50)) * ms,
+        "p95_ms": float(np.percentile(lat, 95)) * ms,
+        "bm25_p50_ms": float(np.percentile(lex_lat, 50)) * ms,
+        "bm25_p95_ms": float(np.percentile(lex_lat, 95)) * ms,
+        "chroma_p50_ms": float(np.percentile(dense_lat, 50)) * ms,
+        "chroma_p95_ms": float(np.percentile(dense_lat, 95)) * ms,
         "peak_rss_mb": peak_rss_mb(),
     }
 
@@ -327,8 +318,11 @@ def bench_throughput(work: Path, n_chunks: int, rounds: int) -> dict:
 
     corpus = work / f"corpus-{n_chunks}"
     build_corpus(corpus, n_chunks, Settings().chunk_chars)
-    texts = [c.text for d in iter_documents(corpus, Settings().extensions, 10**9)
-             for c in chunk_document(d, Settings().chunk_chars)]
+    texts = [
+        c.text
+        for d in iter_documents(corpus, Settings().extensions, 10**9)
+        for c in chunk_document(d, Settings().chunk_chars)
+    ]
     t = time.perf_counter()
     enc = OnnxMiniLM(batch_size=Settings().embed_batch_size)
     load_s = time.perf_counter() - t
@@ -377,8 +371,17 @@ def bench_reindex(seeds_index: Path) -> dict:
     for _ in range(3):
         t = time.perf_counter()
         subprocess.run(
-            [*assistant_cmd(), "index", "-q", "--corpus", str(SEEDS), "--index-dir",
-             str(seeds_index)], check=True, capture_output=True,
+            [
+                *assistant_cmd(),
+                "index",
+                "-q",
+                "--corpus",
+                str(SEEDS),
+                "--index-dir",
+                str(seeds_index),
+            ],
+            check=True,
+            capture_output=True,
         )
         procs.append(time.perf_counter() - t)
     return {
@@ -411,17 +414,26 @@ def bench_latency(seeds_index: Path, backends: list[str], repeats: int, local_ca
         out[be] = {
             "questions": len(qs),
             "asks": len(lat),
-            "p50_ms": pct(lat, 50) * 1000,
-            "p95_ms": pct(lat, 95) * 1000,
-            "retrieve_p50_ms": pct(retrieve, 50) * 1000,
+            "p50_ms": float(np.percentile(lat, 50)) * 1000,
+            "p95_ms": float(np.percentile(lat, 95)) * 1000,
+            "retrieve_p50_ms": float(np.percentile(retrieve, 50)) * 1000,
         }
     return out
 
 
 def bench_cold_start(seeds_index: Path, runs: int) -> dict:
     q = "Where were the ASEAN+1 foreign ministers' meetings held?"
-    cmd = [*assistant_cmd(), "ask", "--backend", "extractive", "--corpus", str(SEEDS),
-           "--index-dir", str(seeds_index), q]
+    cmd = [
+        *assistant_cmd(),
+        "ask",
+        "--backend",
+        "extractive",
+        "--corpus",
+        str(SEEDS),
+        "--index-dir",
+        str(seeds_index),
+        q,
+    ]
     first_byte, exit_s = [], []
     for _ in range(runs):
         t = time.perf_counter()
@@ -460,7 +472,8 @@ def bench_server(work: Path, repeats: int) -> dict:
     shutil.rmtree(data, ignore_errors=True)
     proc = subprocess.Popen(
         [str(cli), "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         deadline = time.monotonic() + 60
@@ -474,8 +487,13 @@ def bench_server(work: Path, repeats: int) -> dict:
                 time.sleep(0.2)
         idx = work / "seeds-index-server"
         shutil.rmtree(idx, ignore_errors=True)
-        a = Assistant(corpus=SEEDS, index_dir=idx, backend="extractive",
-                      chroma_host="127.0.0.1", chroma_port=port)
+        a = Assistant(
+            corpus=SEEDS,
+            index_dir=idx,
+            backend="extractive",
+            chroma_host="127.0.0.1",
+            chroma_port=port,
+        )
         t = time.perf_counter()
         a.build_index()
         build_s = time.perf_counter() - t
@@ -494,9 +512,9 @@ def bench_server(work: Path, repeats: int) -> dict:
         return {
             "index_seeds_s": build_s,
             "asks": len(lat),
-            "p50_ms": pct(lat, 50) * 1000,
-            "p95_ms": pct(lat, 95) * 1000,
-            "dense_search_p50_ms": pct(dense, 50) * 1000,
+            "p50_ms": float(np.percentile(lat, 50)) * 1000,
+            "p95_ms": float(np.percentile(lat, 95)) * 1000,
+            "dense_search_p50_ms": float(np.percentile(dense, 50)) * 1000,
         }
     finally:
         os.kill(proc.pid, signal.SIGTERM)
@@ -523,29 +541,41 @@ def bench_scale(
         load_before = load()
         if reuse and idx.is_dir() and record.exists():
             built = json.loads(record.read_text())  # measured when that index was built
-            print(f"  scale {n}: reusing the index built {built.get('built_at')}",
-                  file=sys.stderr, flush=True)
+            print(
+                f"  scale {n}: reusing the index built {built.get('built_at')}",
+                file=sys.stderr,
+                flush=True,
+            )
         else:
             shutil.rmtree(idx, ignore_errors=True)
-            print(f"  scale {n}: indexing {manifest['chunks']} chunks ...", file=sys.stderr,
-                  flush=True)
+            print(
+                f"  scale {n}: indexing {manifest['chunks']} chunks ...",
+                file=sys.stderr,
+                flush=True,
+            )
             built = run_worker("index", str(corpus), str(idx), embedder)
-            built.update(built_at=time.strftime("%F %T"), load_before=load_before,
-                         load_after=load())
+            built.update(
+                built_at=time.strftime("%F %T"), load_before=load_before, load_after=load()
+            )
             record.write_text(json.dumps(built, indent=2))
         queried = run_worker("query", str(corpus), str(idx), embedder, str(repeats))
-        rows.append({
-            "target": n,
-            "corpus": manifest,
-            "corpus_build_s": corpus_s,
-            "corpus_mb": sum(s["bytes"] for s in manifest["sources"].values()) / 1e6,
-            "index": built,
-            "query": queried,
-            "load_before": load_before,
-            "load_after": load(),
-        })
-        print(f"  scale {n}: {built['seconds']:.0f} s, query p50 {queried['p50_ms']:.1f} ms",
-              file=sys.stderr, flush=True)
+        rows.append(
+            {
+                "target": n,
+                "corpus": manifest,
+                "corpus_build_s": corpus_s,
+                "corpus_mb": sum(s["bytes"] for s in manifest["sources"].values()) / 1e6,
+                "index": built,
+                "query": queried,
+                "load_before": load_before,
+                "load_after": load(),
+            }
+        )
+        print(
+            f"  scale {n}: {built['seconds']:.0f} s, query p50 {queried['p50_ms']:.1f} ms",
+            file=sys.stderr,
+            flush=True,
+        )
     return rows
 
 
@@ -637,18 +667,27 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="Small sizes; a few minutes.")
     ap.add_argument("--out", default="bench-results", help="Folder for bench.json and bench.png.")
-    ap.add_argument("--workdir", default=None,
-                    help="Folder for generated corpora and indexes (default: a temp folder that "
-                    "is kept, so corpora are reused).")
+    ap.add_argument(
+        "--workdir",
+        default=None,
+        help="Folder for generated corpora and indexes (default: a temp folder that "
+        "is kept, so corpora are reused).",
+    )
     ap.add_argument("--sizes", default=None, help="Scale corpus sizes, e.g. 1000,10000,100000.")
     ap.add_argument("--sections", default="throughput,reindex,latency,cold,server,scale")
-    ap.add_argument("--backends", default=None,
-                    help="Backends for warm latency (default: extractive, plus local when "
-                    "llama-cpp is installed and not --quick).")
+    ap.add_argument(
+        "--backends",
+        default=None,
+        help="Backends for warm latency (default: extractive, plus local when "
+        "llama-cpp is installed and not --quick).",
+    )
     ap.add_argument("--embedder", default="minilm-int8", help="Embedder for the scale corpora.")
-    ap.add_argument("--reuse-indexes", action="store_true",
-                    help="Scale: keep indexes (and their build measurements) from an earlier run "
-                    "in --workdir; only the query measurements are taken again.")
+    ap.add_argument(
+        "--reuse-indexes",
+        action="store_true",
+        help="Scale: keep indexes (and their build measurements) from an earlier run "
+        "in --workdir; only the query measurements are taken again.",
+    )
     ap.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     args = ap.parse_args()
 
@@ -668,8 +707,11 @@ def main() -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     sections = set(args.sections.split(","))
-    sizes = [int(x) for x in args.sizes.split(",")] if args.sizes else (
-        [1000] if args.quick else [1000, 10000, 100000])
+    sizes = (
+        [int(x) for x in args.sizes.split(",")]
+        if args.sizes
+        else ([1000] if args.quick else [1000, 10000, 100000])
+    )
     if args.backends:
         backends = args.backends.split(",")
     else:
@@ -682,8 +724,13 @@ def main() -> None:
         except ImportError:
             pass
 
-    res: dict = {"machine": machine(), "quick": args.quick, "started": time.strftime("%F %T"),
-                 "load_at_start": load(), "sections": {}}
+    res: dict = {
+        "machine": machine(),
+        "quick": args.quick,
+        "started": time.strftime("%F %T"),
+        "load_at_start": load(),
+        "sections": {},
+    }
     started = time.perf_counter()
 
     def section(name: str, fn, *a):
@@ -691,8 +738,11 @@ def main() -> None:
         before = load()
         t = time.perf_counter()
         res[name] = fn(*a)
-        res["sections"][name] = {"seconds": time.perf_counter() - t, "load_before": before,
-                                 "load_after": load()}
+        res["sections"][name] = {
+            "seconds": time.perf_counter() - t,
+            "load_before": before,
+            "load_after": load(),
+        }
         print(f"[{name}] done in {time.perf_counter() - t:.0f} s", file=sys.stderr, flush=True)
 
     seeds_index = work / "seeds-index"
@@ -702,8 +752,13 @@ def main() -> None:
 
         Index(Settings(corpus=SEEDS, index_dir=seeds_index)).update(progress=False)
     if "throughput" in sections:
-        section("throughput", bench_throughput, work, 300 if args.quick else 1000,
-                1 if args.quick else 3)
+        section(
+            "throughput",
+            bench_throughput,
+            work,
+            300 if args.quick else 1000,
+            1 if args.quick else 3,
+        )
     if "reindex" in sections:
         section("reindex", bench_reindex, seeds_index)
     if "latency" in sections:
@@ -713,17 +768,26 @@ def main() -> None:
     if "server" in sections:
         section("server", bench_server, work, 1 if args.quick else 3)
     if "scale" in sections:
-        section("scale", bench_scale, work, sizes, args.embedder, 1 if args.quick else 2,
-                args.reuse_indexes)
+        section(
+            "scale",
+            bench_scale,
+            work,
+            sizes,
+            args.embedder,
+            1 if args.quick else 2,
+            args.reuse_indexes,
+        )
 
     res["total_s"] = time.perf_counter() - started
     res["load_at_end"] = load()
     (out / "bench.json").write_text(json.dumps(res, indent=2))
     if res.get("scale"):
         plot(res["scale"], out / "bench.png")
-    print(f"\nmachine: {res['machine']['cpu']}, {res['machine']['cores']} cores, "
-          f"{res['machine']['memory_gib']} GiB; load at start {res['load_at_start']}, at end "
-          f"{res['load_at_end']}\n")
+    print(
+        f"\nmachine: {res['machine']['cpu']}, {res['machine']['cores']} cores, "
+        f"{res['machine']['memory_gib']} GiB; load at start {res['load_at_start']}, at end "
+        f"{res['load_at_end']}\n"
+    )
     print(table(res))
     png = f" and {out / 'bench.png'}" if res.get("scale") else ""
     print(f"\nwrote {out / 'bench.json'}{png}")

@@ -19,6 +19,8 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -29,10 +31,31 @@ from assistant.abstain import (  # noqa: E402
     Calibration,
     Signals,
     curve,
-    fit_logistic,
 )
 from assistant.evaluate import Verdict, apply_threshold, metrics  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
+
+
+def fit_logistic(
+    xs: list[list[float]], ys: list[int], l2: float = 1.0, steps: int = 3000, lr: float = 0.1
+) -> tuple[list[float], float, list[float], list[float]]:
+    """Weights and bias of an L2-regularised logistic regression (full-batch gradient descent on
+    standardised features, returned in the original units), and the means and scales used."""
+    x = np.asarray(xs, dtype=np.float64)
+    y = np.asarray(ys, dtype=np.float64)
+    n = len(x)
+    mean = x.mean(axis=0)
+    scale = x.std(axis=0)
+    scale[scale == 0] = 1.0
+    z = (x - mean) / scale
+    w, b = np.zeros(x.shape[1]), 0.0
+    for _ in range(steps):
+        p = 1.0 / (1.0 + np.exp(-np.clip(b + z @ w, -30.0, 30.0)))
+        w -= lr * (l2 * w / n + z.T @ (p - y) / n)
+        b -= lr * float((p - y).sum() / n)
+    weights = w / scale
+    bias = b - float((w * mean / scale).sum())
+    return weights.tolist(), bias, mean.tolist(), scale.tolist()
 
 
 def fit(verdicts: list[Verdict], feats: tuple[str, ...], names: list[str]):
@@ -48,22 +71,39 @@ def fit(verdicts: list[Verdict], feats: tuple[str, ...], names: list[str]):
             conf = cal.confidence(Signals(**{k: v.signals[k] for k in FEATURES}))
             v = Verdict(**{**v.to_dict(), "confidence": conf})
         rescored.append(v)
-    best = max((i / 100 for i in range(100)),
-               key=lambda t: (metrics(apply_threshold(rescored, t))["token_f1"], -t))
+    best = max(
+        (i / 100 for i in range(100)),
+        key=lambda t: (metrics(apply_threshold(rescored, t))["token_f1"], -t),
+    )
     m = metrics(apply_threshold(rescored, best))
-    pts = curve([(-1.0 if v.refused else (v.confidence if v.confidence is not None else 1.0),
-                  v.answerable, v.correct) for v in rescored])
+    pts = curve(
+        [
+            (
+                -1.0 if v.refused else (v.confidence if v.confidence is not None else 1.0),
+                v.answerable,
+                v.correct,
+            )
+            for v in rescored
+        ]
+    )
     return {
         "fitted_on": f"dev parts of {', '.join(names)} ({len(verdicts)} questions, "
-                     f"{len(scored)} verified answers)",
+        f"{len(scored)} verified answers)",
         "weights": dict(zip(feats, (round(w, 5) for w in weights), strict=True)),
         "bias": round(bias, 5),
         "threshold": best,
         "objective": "mean token F1 over all development questions (a refusal of an "
-                     "unanswerable question scores 1)",
-        "dev_metrics_at_threshold": {k: m[k] for k in (
-            "token_f1", "exact_match", "answer_accuracy", "refusal_accuracy",
-            "false_refusal_rate")},
+        "unanswerable question scores 1)",
+        "dev_metrics_at_threshold": {
+            k: m[k]
+            for k in (
+                "token_f1",
+                "exact_match",
+                "answer_accuracy",
+                "refusal_accuracy",
+                "false_refusal_rate",
+            )
+        },
     }, pts
 
 
@@ -75,15 +115,20 @@ def main(paths: list[str]) -> int:
         if data["corpus"] == "seeds" or data["part"] != "dev":
             raise SystemExit(f"{p}: calibrate on development parts of other corpora only")
         names.append(data["corpus"])
-        models.add(data.get("model") or data.get("settings", {}).get("local_model")
-                   or Settings().local_model)
+        models.add(
+            data.get("model")
+            or data.get("settings", {}).get("local_model")
+            or Settings().local_model
+        )
         fields = Verdict.__dataclass_fields__
         verdicts += [
             Verdict(**{k: v for k, v in r.items() if k in fields}) for r in data["verdicts"]
         ]
     if len(models) != 1:
-        raise SystemExit(f"the files hold answers of several models ({sorted(models)}): "
-                         "calibrate one model at a time")
+        raise SystemExit(
+            f"the files hold answers of several models ({sorted(models)}): "
+            "calibrate one model at a time"
+        )
     (model,) = models
     try:
         out = json.loads(CALIBRATION.read_text())
@@ -103,8 +148,10 @@ def main(paths: list[str]) -> int:
         print(f"{model} {kind}: {json.dumps(entry, indent=1)}")
         print("threshold  refused  precision  answer_acc  refusal_acc")
         for p in pts:
-            print(f"{p['threshold']:9.2f}  {p['refused']:7.3f}  {p['precision']:9.3f}  "
-                  f"{p['answer_accuracy']:10.3f}  {p['refusal_accuracy']:11.3f}")
+            print(
+                f"{p['threshold']:9.2f}  {p['refused']:7.3f}  {p['precision']:9.3f}  "
+                f"{p['answer_accuracy']:10.3f}  {p['refusal_accuracy']:11.3f}"
+            )
     CALIBRATION.write_text(json.dumps(out, indent=1) + "\n")
     return 0
 

@@ -49,8 +49,16 @@ def ask_cli(corpus: Path, tmp_path: Path):
     from assistant.cli import main
 
     def run(question: str, backend: str, **env: str):
-        args = ["ask", question, "--backend", backend, "--corpus", str(corpus),
-                "--index-dir", str(tmp_path / "i")]
+        args = [
+            "ask",
+            question,
+            "--backend",
+            backend,
+            "--corpus",
+            str(corpus),
+            "--index-dir",
+            str(tmp_path / "i"),
+        ]
         return CliRunner().invoke(main, args, env={"ASSISTANT_EMBEDDING_MODEL": "hash", **env})
 
     return run

@@ -136,3 +136,11 @@ def make_corpus(folder: Path, files: int, paragraphs: int, seed: int = 0) -> Non
             for j in range(paragraphs)
         ]
         (folder / f"f{i:03d}.txt").write_text("\n\n".join(paras) + "\n", encoding="utf-8")
+
+
+def answer_data(answer) -> dict:  # type: ignore[no-untyped-def]
+    """``answer.to_dict()`` without what may differ between two runs of one question: timings,
+    and the model's log-probabilities (llama.cpp's differ in the 4th decimal between a cached
+    and a fresh prompt), so the signals and the confidence computed from them."""
+    drop = {"timings", "signals", "confidence"}
+    return {k: v for k, v in answer.to_dict().items() if k not in drop}

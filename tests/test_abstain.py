@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -13,7 +15,6 @@ from assistant.abstain import (
     Calibration,
     Signals,
     curve,
-    fit_logistic,
     load_calibration,
     novelty,
 )
@@ -121,6 +122,9 @@ def test_load_calibration_picks_the_answering_models_fit(
 
 
 def test_fit_logistic_separates_a_separable_set() -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+    from calibrate import fit_logistic
+
     xs = [[0.1], [0.2], [0.3], [0.7], [0.8], [0.9]]
     ys = [0, 0, 0, 1, 1, 1]
     (w,), b, _, _ = fit_logistic(xs, ys)
@@ -139,21 +143,38 @@ def test_curve_counts_refusals_and_precision() -> None:
 
 def _v(answerable: bool, correct: bool, confidence: float | None, refused: bool = False) -> Verdict:
     return Verdict(
-        "id", "Q?", answerable, [], "" if refused else "x [a.txt:1]", refused,
-        [] if refused else [{"source": "a.txt"}], "refused" if refused else "kept", 0.1, correct,
-        [correct], [True], [correct], True, 1, exact=float(correct), f1=float(correct), words=1,
+        "id",
+        "Q?",
+        answerable,
+        [],
+        "" if refused else "x [a.txt:1]",
+        refused,
+        [] if refused else [{"source": "a.txt"}],
+        "refused" if refused else "answered",
+        0.1,
+        correct,
+        [correct],
+        [True],
+        [correct],
+        True,
+        1,
+        exact=float(correct),
+        f1=float(correct),
+        words=1,
         confidence=confidence,
     )
 
 
 def test_apply_threshold_refuses_what_ask_would_refuse() -> None:
     vs = [
-        _v(True, True, 0.9), _v(True, True, 0.1), _v(False, False, 0.1),
+        _v(True, True, 0.9),
+        _v(True, True, 0.1),
+        _v(False, False, 0.1),
         _v(False, True, None, True),
     ]
     out = apply_threshold(vs, 0.5)
     assert [v.refused for v in out] == [False, True, True, True]
-    assert [v.path for v in out] == ["kept", "abstained", "abstained", "refused"]
+    assert [v.outcome for v in out] == ["answered", "abstained", "abstained", "refused"]
     m = metrics(out)
     assert m["answer_accuracy"] == 0.5 and m["refusal_accuracy"] == 1.0
     assert m["token_f1"] == 0.75  # 1 (right answer) + 0 (refused answerable) + 1 + 1
@@ -162,12 +183,21 @@ def test_apply_threshold_refuses_what_ask_would_refuse() -> None:
 @pytest.mark.parametrize(
     ("first_top", "logps", "expected"),
     [
-        ([("42", math.log(0.9)), ("NONE", math.log(0.1))], [-0.2, -0.4], {"p_answer": 0.9,
-                                                                           "logprob": -0.3}),
-        ([(" NONE", math.log(0.5)), ("None", math.log(0.2)), ("N", math.log(0.1))], [-0.1],
-         {"p_answer": 0.2, "logprob": -0.1}),
-        ([("No", math.log(0.6)), ("Nobel", math.log(0.3))], [-1.0], {"p_answer": 1.0,
-                                                                     "logprob": -1.0}),
+        (
+            [("42", math.log(0.9)), ("NONE", math.log(0.1))],
+            [-0.2, -0.4],
+            {"p_answer": 0.9, "logprob": -0.3},
+        ),
+        (
+            [(" NONE", math.log(0.5)), ("None", math.log(0.2)), ("N", math.log(0.1))],
+            [-0.1],
+            {"p_answer": 0.2, "logprob": -0.1},
+        ),
+        (
+            [("No", math.log(0.6)), ("Nobel", math.log(0.3))],
+            [-1.0],
+            {"p_answer": 1.0, "logprob": -1.0},
+        ),
         ([], [], {}),  # a server that sent no log-probabilities: no model signals
     ],
 )

@@ -395,8 +395,12 @@ CASES = [
         shared=True,
     ),
     Case(
-        "q-chinese", (*Q, "新西兰为区域项目承诺了多少资金？"), 0, None, after=_verified_or_refused,
-        shared=True
+        "q-chinese",
+        (*Q, "新西兰为区域项目承诺了多少资金？"),
+        0,
+        None,
+        after=_verified_or_refused,
+        shared=True,
     ),
     Case(
         "q-sql-like", (*Q, "'; DROP TABLE chunks; -- what?"), 0, None, after=_refused, shared=True
@@ -722,7 +726,7 @@ CASES = [
         "llm-server-down",
         ("ask", "--backend", "openai", NZ_Q),
         0,
-        r"note: openai: cannot reach http://127\.0\.0\.1:\d+/v1",
+        r"note: The model could not answer \(openai: cannot reach http://127\.0\.0\.1:\d+/v1",
         env=LLM | {"OPENAI_BASE_URL": "{closed}/v1"},
         after=_fallback,
         shared=True,
@@ -732,7 +736,7 @@ CASES = [
         "llm-server-stalls",
         ("ask", "--backend", "openai", NZ_Q),
         0,
-        r"note: openai: no reply from .* within 1 s",
+        r"note: The model could not answer \(openai: no reply from .* within 1 s",
         env=LLM | {"OPENAI_BASE_URL": "{server}/stall/v1"},
         after=_fallback,
         shared=True,
@@ -743,7 +747,7 @@ CASES = [
         "llm-server-returns-garbage",
         ("ask", "--backend", "openai", NZ_Q),
         0,
-        r"note: openai: .*malformed",
+        r"note: The model could not answer \(openai: .*malformed",
         env=LLM | {"OPENAI_BASE_URL": "{server}/garbage/v1"},
         after=_fallback,
         shared=True,
@@ -753,7 +757,7 @@ CASES = [
         "llm-server-echoes-the-api-key",
         ("ask", "--backend", "openai", NZ_Q),
         0,
-        r"note: openai: .*\[redacted\]",
+        r"note: The model could not answer \(openai: .*\[redacted\]",
         env=LLM | {"OPENAI_BASE_URL": "{server}/echo/v1"},
         after=_fallback,
         shared=True,
@@ -1138,26 +1142,29 @@ def test_injected_document_is_not_quoted_as_the_answer(injected_world: World) ->
     ],
 )
 def test_a_model_that_obeys_an_injection_is_overruled(injected_world: World, reply: str) -> None:
-    from assistant.answer import Backend, Draft, register
-    from assistant.citations import Citation, parse_markers
+    from assistant.backends import Backend, Draft, register
+    from assistant.citations import Citation
+    from assistant.verify import claims_from_text
 
     @register("obedient-test")
     class Obedient(Backend):
-        def draft(self, question, evidence, ctx):  # type: ignore[no-untyped-def]
+        def run(self, question, evidence, ctx, *, stream=False):  # type: ignore[no-untyped-def]
+            from assistant.citations import parse_markers
+
             cites = [
                 Citation(
                     m.source, m.start_line, m.end_line, "New Zealand committed 5 billion dollars"
                 )
                 for m in parse_markers(reply)
             ]
-            return Draft(reply, cites, False)
+            yield Draft(tuple(claims_from_text(reply, cites)), signals={})
 
     ans = injected_world.assistant().ask(NZ_Q, backend="obedient-test")
     assert "5 billion" not in ans.text or all(
         "5 billion" in " ".join(real_line(injected_world, c)) for c in ans.citations
     )
     assert "PWNED" not in ans.text
-    assert ans.path in ("fallback", "refused")
+    assert ans.outcome in ("fallback", "refused")
     assert_citations_real(ans, injected_world.corpus)
 
 

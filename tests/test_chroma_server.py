@@ -57,14 +57,18 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory):
     env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
     proc = subprocess.Popen(
         [cli, "run", "--path", str(data / "db"), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=log, stderr=subprocess.STDOUT, env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
     )
     try:
         deadline = time.monotonic() + 60
         while not _heartbeat(port):
             if proc.poll() is not None:
-                pytest.fail(f"chroma run exited with {proc.returncode}: "
-                            f"{(data / 'server.log').read_text(errors='replace')[-2000:]}")
+                pytest.fail(
+                    f"chroma run exited with {proc.returncode}: "
+                    f"{(data / 'server.log').read_text(errors='replace')[-2000:]}"
+                )
             if time.monotonic() > deadline:
                 pytest.fail("the Chroma server did not answer its heartbeat within 60 s")
             time.sleep(0.2)
@@ -84,13 +88,13 @@ def _server_count(port: int, index_dir: Path) -> int:
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
-    from assistant.index import _collection_name
     from assistant.settings import Settings
+    from assistant.vectors import collection_name
 
     client = chromadb.HttpClient(
         host="127.0.0.1", port=port, settings=ChromaSettings(anonymized_telemetry=False)
     )
-    name = _collection_name(Settings(index_dir=index_dir, chroma_host="127.0.0.1"))
+    name = collection_name(Settings(index_dir=index_dir, chroma_host="127.0.0.1"))
     return client.get_collection(name).count()
 
 
@@ -98,8 +102,14 @@ def test_index_and_answer_through_a_chroma_server(chroma_server: int, tmp_path: 
     corpus = tmp_path / "corpus"
     shutil.copytree(SEEDS, corpus)
     index_dir = tmp_path / "index"
-    a = Assistant(corpus=corpus, index_dir=index_dir, backend="extractive",
-                  embedding_model="hash", chroma_host="127.0.0.1", chroma_port=chroma_server)
+    a = Assistant(
+        corpus=corpus,
+        index_dir=index_dir,
+        backend="extractive",
+        embedding_model="hash",
+        chroma_host="127.0.0.1",
+        chroma_port=chroma_server,
+    )
     report = a.build_index()
     assert report.chunks > 0 and report.embedded == report.chunks
     assert not (index_dir / "chroma").exists()  # the vectors went to the server
@@ -132,12 +142,18 @@ def test_cli_uses_the_server_named_by_environment(chroma_server: int, tmp_path: 
         ANONYMIZED_TELEMETRY="False",
     )
     cmd = [sys.executable, "-m", "assistant.cli"]
-    done = subprocess.run([*cmd, "index", "-q"], env=env, capture_output=True, text=True,
-                          timeout=300)
+    done = subprocess.run(
+        [*cmd, "index", "-q"], env=env, capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stderr
     assert not (tmp_path / "index" / "chroma").exists()
-    done = subprocess.run([*cmd, "ask", "--json", "--backend", "extractive", QUESTION], env=env,
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [*cmd, "ask", "--json", "--backend", "extractive", QUESTION],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     ans = json.loads(done.stdout)
     assert not ans["refused"] and ans["citations"]
@@ -150,8 +166,13 @@ def test_switching_a_local_index_to_the_server_rebuilds_it(
     index_dir = tmp_path / "index"
     Assistant(corpus=SEEDS, index_dir=index_dir, embedding_model="hash").build_index()
     warnings: list[str] = []
-    served = Assistant(corpus=SEEDS, index_dir=index_dir, embedding_model="hash",
-                       chroma_host="127.0.0.1", chroma_port=chroma_server)
+    served = Assistant(
+        corpus=SEEDS,
+        index_dir=index_dir,
+        embedding_model="hash",
+        chroma_host="127.0.0.1",
+        chroma_port=chroma_server,
+    )
     report = served.build_index(warn=warnings.append)
     assert report.rebuilt and report.embedded == report.chunks
     assert any("rebuilding" in w for w in warnings)
@@ -159,7 +180,12 @@ def test_switching_a_local_index_to_the_server_rebuilds_it(
 
 
 def test_unreachable_server_is_a_clear_index_error(tmp_path: Path) -> None:
-    a = Assistant(corpus=SEEDS, index_dir=tmp_path / "index", embedding_model="hash",
-                  chroma_host="127.0.0.1", chroma_port=_free_port())
+    a = Assistant(
+        corpus=SEEDS,
+        index_dir=tmp_path / "index",
+        embedding_model="hash",
+        chroma_host="127.0.0.1",
+        chroma_port=_free_port(),
+    )
     with pytest.raises(IndexError_, match="cannot use the Chroma server at 127.0.0.1"):
         a.build_index()

@@ -58,6 +58,13 @@ def test_chunk_ids_are_stable_and_distinct() -> None:
         ("“Quoted.” Then more.", ["“Quoted.”", "Then more."]),
         ("  padded  ", ["padded"]),
         ("truncated mid senten", ["truncated mid senten"]),
+        # No boundary without a space after the stop: code, domains, URLs.
+        ("except click.Abort: pass", ["except click.Abort: pass"]),
+        ("VOV.VN - Viet Nam led. Next.", ["VOV.VN - Viet Nam led.", "Next."]),
+        ("See http://a.b/c. Then more.", ["See http://a.b/c.", "Then more."]),
+        # Closing quotes and brackets stay with their sentence.
+        ("(Keep the fee.) Then go.", ["(Keep the fee.)", "Then go."]),
+        ('He said "Stop." Then left.', ['He said "Stop."', "Then left."]),
     ],
 )
 def test_sentences(line: str, expected: list[str]) -> None:

@@ -63,4 +63,14 @@ def test_citation_marker_and_dict() -> None:
     c = Citation("a.txt", 3, 3, "q")
     assert c.marker == "[a.txt:3]"
     assert Citation("a.txt", 3, 4, "q").marker == "[a.txt:3-4]"
-    assert c.to_dict() == {"source": "a.txt", "start_line": 3, "end_line": 3, "quote": "q"}
+    assert c.to_dict() == {
+        "source": "a.txt",
+        "start_line": 3,
+        "end_line": 3,
+        "quote": "q",
+        "page": None,
+    }
+    assert Citation.from_dict(c.to_dict()) == c
+    paged = Citation("a.pdf", 12, 12, "q", page=3)
+    assert paged.marker == "[a.pdf p.3:12]" and paged.label == "a.pdf p.3:12"
+    assert parse_markers(f"x {paged.marker}") == [Marker("a.pdf", 12, 12, 3)]

@@ -14,7 +14,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,8 +27,8 @@ from reliability_helpers import (
 from test_crash_safety import DRIVER, _change_corpus
 
 from assistant import Assistant
-from assistant.answer import Context, register
-from assistant.backends.extractive import ExtractiveBackend
+from assistant.backends import Context, TextDelta, register
+from assistant.backends.extractive import ExtractiveBackend, extract
 
 QUESTIONS = {
     f"What is the code of the {topic(i, j)} project?": f"C{i}X{j}"
@@ -39,15 +38,42 @@ QUESTIONS = {
 
 @register("slow-stream-test")
 class SlowStream(ExtractiveBackend):
-    """The extractive answer, streamed a word at a time with a pause: like an LLM backend, it
-    keeps its draft on the instance between ``stream`` and ``last_draft``."""
+    """The extractive answer, streamed a word at a time with a pause, like an LLM backend."""
 
-    def stream(self, question: str, evidence: list, ctx: Context) -> Iterator[str]:
-        d = self.draft(question, evidence, ctx)
-        self._last_draft = d
-        for word in d.text.split(" "):
-            time.sleep(0.0005)  # lets other threads run mid-answer; not a timing assertion
-            yield word + " "
+    def run(self, question: str, evidence: list, ctx: Context, *, stream: bool = False):
+        d = extract(question, evidence, ctx, self.settings.min_support)
+        if stream:
+            for word in " ".join(c.text for c in d.claims).split(" "):
+                time.sleep(0.0005)  # lets other threads run mid-answer; not a timing assertion
+                yield TextDelta(word + " ")
+        yield d
+
+
+class Overlap:
+    """Counts how many drafts run at once (the most seen), for the slow fake backend below."""
+
+    lock = threading.Lock()
+    running = 0
+    most = 0
+
+
+@register("overlap-test")
+class OverlapBackend(ExtractiveBackend):
+    """The extractive answer, after waiting (bounded) until another question is being drafted
+    too: with an answering lock no two drafts ever overlap and ``Overlap.most`` stays 1."""
+
+    def run(self, question: str, evidence: list, ctx: Context, *, stream: bool = False):
+        with Overlap.lock:
+            Overlap.running += 1
+            Overlap.most = max(Overlap.most, Overlap.running)
+        try:
+            deadline = time.monotonic() + 5
+            while Overlap.most < 2 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            yield extract(question, evidence, ctx, self.settings.min_support)
+        finally:
+            with Overlap.lock:
+                Overlap.running -= 1
 
 
 @pytest.fixture(scope="module")
@@ -94,10 +120,37 @@ def test_threads_sharing_one_assistant_get_their_own_answers(built, backend: str
             _check(a.ask(q), corpus, fact)
             *pieces, answer = a.stream(q)  # what the UI does: pieces, then the verified answer
             _check(answer, corpus, fact)
-            assert fact in "".join(pieces)
+            assert all(isinstance(p, TextDelta) for p in pieces)
+            if backend == "slow-stream-test":
+                assert fact in "".join(p.text for p in pieces)
 
     errors = _in_threads(work, 8)
     assert not errors, errors[0]
+
+
+def test_eight_threads_get_exactly_the_answers_they_get_one_at_a_time(built) -> None:
+    """Different questions from 8 threads on one Assistant: each answer (claims, citations,
+    outcome) equals the one asked alone; and the drafts really ran at the same time."""
+    corpus, index = built
+    a = Assistant(corpus=corpus, index_dir=index, embedding_model="hash", backend="overlap-test")
+    questions = [q for q, _ in QUESTIONS.items()]
+    questions += [f"Which project has the code C{i}X{j}?" for i, j in [(3, 1), (20, 0)]]
+    assert len(questions) == 8
+    Overlap.most = 2  # one at a time: no waiting for a partner
+    alone = {q: a.ask(q) for q in questions}
+    Overlap.most = 0
+    together: dict[str, object] = {}
+
+    errors = _in_threads(lambda k: together.__setitem__(questions[k], a.ask(questions[k])), 8)
+    assert not errors, errors[0]
+    assert Overlap.most >= 2, "the questions were answered one after another"
+    for q in questions:
+        got, want = together[q], alone[q]
+        assert (got.claims, got.outcome, got.citations) == (
+            want.claims,
+            want.outcome,
+            want.citations,
+        ), q
 
 
 def test_threads_with_their_own_assistants(built) -> None:

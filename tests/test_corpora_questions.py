@@ -42,6 +42,19 @@ def lines_of(docs: Path, name: str) -> list[str]:
     return (docs / name).read_bytes().decode("utf-8").split("\n")
 
 
+def cited_text(docs: Path, refs: list[str]) -> str:
+    """The normalised text of the lines ``refs`` name (each FILE:A or FILE:A-B, at most 5 lines)."""
+    texts = []
+    for ref in refs:
+        m = SUPPORT.match(ref)
+        assert m, ref
+        lines = lines_of(docs, m["file"])
+        a, b = int(m["a"]), int(m["b"] or m["a"])
+        assert 1 <= a <= b <= len(lines) and b - a <= 4, ref
+        texts.append(normalize(" ".join(lines[a - 1 : b])))
+    return re.sub(r"\s+", " ", " ".join(texts))
+
+
 @pytest.mark.parametrize("docs,q", CASES)
 def test_question(docs: Path, q: dict) -> None:
     assert set(q) == {"id", "question", "answerable", "answer", "facts", "support", "tags"}
@@ -49,15 +62,7 @@ def test_question(docs: Path, q: dict) -> None:
     if not q["answerable"]:
         assert q["answer"] == "" and q["facts"] == [] and q["support"] == []
         return
-    texts = []
-    for ref in q["support"]:
-        m = SUPPORT.match(ref)
-        assert m, ref
-        lines = lines_of(docs, m["file"])
-        a, b = int(m["a"]), int(m["b"] or m["a"])
-        assert 1 <= a <= b <= len(lines) and b - a <= 4, ref
-        texts.append(normalize(" ".join(lines[a - 1 : b])))
-    joined = re.sub(r"\s+", " ", " ".join(texts))
+    joined = cited_text(docs, q["support"])
     for fact in q["facts"]:
         assert any(re.sub(r"\s+", " ", normalize(alt)) in joined for alt in fact), fact
     alts = [normalize(a) for f in q["facts"] for a in f]
@@ -70,3 +75,56 @@ def test_ids_unique_and_a_third_unanswerable(name: str) -> None:
     qs = load(SETS[name][1])
     assert len({q["id"] for q in qs}) == len(qs)
     assert sum(not q["answerable"] for q in qs) * 3 >= len(qs)
+
+
+# ----------------------------------------------------------------- complete-answer question sets
+COMPLETE = {
+    f"{name}-{part}": (ROOT / c["docs"], ROOT / f)
+    for name, c in CORPORA.items()
+    for part in ("complete-dev", "complete-test")
+    for f in c.get(part, [])
+}
+COMPLETE_KEYS = {
+    "id",
+    "question",
+    "answerable",
+    "kind",
+    "answer",
+    "facts",
+    "fact_support",
+    "support",
+    "tags",
+}
+
+
+def test_every_corpus_has_complete_answer_parts() -> None:
+    for name, c in CORPORA.items():
+        assert c.get("complete-dev") and c.get("complete-test"), name
+
+
+@pytest.mark.parametrize(
+    "docs,q",
+    [pytest.param(d, q, id=f"{n}-{q['id']}") for n, (d, p) in COMPLETE.items() for q in load(p)],
+)
+def test_complete_question(docs: Path, q: dict) -> None:
+    """Each fact occurs on the lines listed for it, and ``support`` is their union."""
+    assert COMPLETE_KEYS <= set(q) <= COMPLETE_KEYS | {"why"}
+    if not q["answerable"]:
+        assert q["kind"] == "near-miss" and q["facts"] == q["fact_support"] == q["support"] == []
+        assert q.get("why", "").strip()
+        return
+    assert q["kind"] in {"single", "list", "two-part", "description", "multi-file"}
+    assert len(q["facts"]) == len(q["fact_support"]) and q["facts"]
+    for fact, refs in zip(q["facts"], q["fact_support"], strict=True):
+        joined = cited_text(docs, refs)
+        assert all(re.sub(r"\s+", " ", normalize(alt)) in joined for alt in fact), fact
+    assert set(q["support"]) == {ref for refs in q["fact_support"] for ref in refs}
+
+
+@pytest.mark.parametrize("name", sorted(COMPLETE))
+def test_complete_sets_have_enough_complete_questions_and_near_misses(name: str) -> None:
+    qs = load(COMPLETE[name][1])
+    assert len({q["id"] for q in qs}) == len(qs)
+    assert sum(not q["answerable"] for q in qs) >= len(qs) // 3  # a third, rounded down
+    complete = sum(q["kind"] in {"list", "two-part", "description", "multi-file"} for q in qs)
+    assert complete >= (40 if name.endswith("complete-test") else 20)

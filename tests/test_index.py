@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -103,8 +104,11 @@ def _doc(path: Path, root: Path) -> Document:
 
 def test_chunks_carry_lines_and_never_cross_files(hash_assistant: Assistant, corpus: Path) -> None:
     hash_assistant.build_index()
-    db = hash_assistant.index._db()
-    rows = db.execute("SELECT source, start_line, end_line, text FROM chunks").fetchall()
+    db = sqlite3.connect(f"file:{hash_assistant.index.db_path}?mode=ro", uri=True)
+    try:
+        rows = db.execute("SELECT source, start_line, end_line, text FROM chunks").fetchall()
+    finally:
+        db.close()
     for source, start, end, text in rows:
         lines = (corpus / source).read_text(encoding="utf-8").split("\n")
         assert 1 <= start <= end <= len(lines)

@@ -13,9 +13,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from reliability_helpers import answer_data
 
-from assistant import answer as answer_mod
 from assistant.answer import CANNOT_ANSWER, Answer
+from assistant.backends import base as backends_base
 from assistant.backends.llm import (
     ChatBackend,
     EvidenceLine,
@@ -67,7 +68,7 @@ def fake(hash_assistant, monkeypatch):
 
     def make(*replies: Reply) -> FakeChat:
         be = FakeChat(hash_assistant.settings, list(replies))
-        monkeypatch.setitem(answer_mod._REGISTRY, "fake", lambda settings: be)
+        monkeypatch.setitem(backends_base._REGISTRY, "fake", lambda settings: be)
         be.name = "fake"
         hash_assistant._backends.pop("fake", None)
         return be
@@ -106,7 +107,7 @@ def test_cited_answer_is_kept_as_written_with_real_line(hash_assistant, fake):
         )
     )
     ans = hash_assistant.ask(NZ_Q, backend="fake")
-    assert ans.path == "kept" and not ans.refused and ans.backend == "fake"
+    assert ans.outcome == "answered" and not ans.refused and ans.backend == "fake"
     assert "329 million NZD" in ans.text
     assert [(c.source, c.start_line) for c in ans.citations] == [(NZ_FILE, NZ_LINE)]
     assert ans.text.endswith(f"[{NZ_FILE}:{NZ_LINE}]")
@@ -118,9 +119,9 @@ def test_no_markers_is_not_shown(hash_assistant, fake):
     # is never shown, and the no-model answer does not stand in for a model that did answer.
     fake("New Zealand committed 329 million NZD.")
     ans = hash_assistant.ask(NZ_Q, backend="fake")
-    assert ans.path == "refused" and ans.refused and ans.citations == []
-    assert any("no citation" in d for d in ans.dropped)
-    assert "without citation" in ans.note
+    assert ans.outcome == "refused" and ans.refused and ans.citations == []
+    assert any("no citation" in d.reason for d in ans.dropped)
+    assert ans.notes == []  # a model that answered badly is refused, not explained away
 
 
 def test_uncited_sentence_is_removed_and_cited_one_kept(hash_assistant, fake):
@@ -131,7 +132,7 @@ def test_uncited_sentence_is_removed_and_cited_one_kept(hash_assistant, fake):
         )
     )
     ans = hash_assistant.ask(NZ_Q, backend="fake")
-    assert ans.path == "trimmed"
+    assert ans.outcome == "trimmed"
     assert "largest pledge" not in ans.text and "329 million NZD" in ans.text
     assert_all_verified(hash_assistant, ans)
 
@@ -150,7 +151,7 @@ def test_markers_to_files_not_retrieved_never_reach_the_user(hash_assistant, fak
 
     fake(reply)
     ans = hash_assistant.ask(NZ_Q, backend="fake", top_k=1)
-    assert ans.path in ("fallback", "refused")
+    assert ans.outcome in ("fallback", "refused")
     assert "Mars" not in ans.text and "invented_file" not in ans.text
     assert all(c.source in shown for c in ans.citations)
     assert_all_verified(hash_assistant, ans)
@@ -162,7 +163,7 @@ def test_out_of_range_numbers_and_unshown_lines_are_dropped(hash_assistant, fake
         f"Also 329 million NZD [{NZ_FILE}:3]."
     )
     ans = hash_assistant.ask(NZ_Q, backend="fake", top_k=1)
-    assert ans.path in ("fallback", "refused")
+    assert ans.outcome in ("fallback", "refused")
     assert ":500]" not in ans.text and "[999]" not in ans.text
     assert all((c.source, c.start_line) != (NZ_FILE, 3) for c in ans.citations)
     assert_all_verified(hash_assistant, ans)
@@ -176,10 +177,13 @@ def test_wrong_line_is_dropped(hash_assistant, fake):
         )
     )
     ans = hash_assistant.ask(NZ_Q, backend="fake")
-    assert ans.path == "trimmed"
+    assert ans.outcome == "trimmed"
     assert ans.text.startswith("ASEAN appreciated")
     assert [c.start_line for c in ans.citations] == [NZ_LINE]
-    assert any("not supported" in d for d in ans.dropped)
+    assert any("not supported" in d.reason for d in ans.dropped)
+    assert ans.notes == [
+        "Part of the answer was removed because the cited lines did not support it."
+    ]
 
 
 def test_invented_quote_never_reaches_the_user(hash_assistant, fake):
@@ -190,7 +194,7 @@ def test_invented_quote_never_reaches_the_user(hash_assistant, fake):
         )
     )
     ans = hash_assistant.ask(NZ_Q, backend="fake")
-    assert ans.path in ("fallback", "refused")
+    assert ans.outcome in ("fallback", "refused")
     assert "triple" not in ans.text
     assert_all_verified(hash_assistant, ans)
 
@@ -202,14 +206,14 @@ def test_real_quote_is_the_citation_quote(hash_assistant, fake):
         )
     )
     ans = hash_assistant.ask(NZ_Q, backend="fake")
-    assert ans.path == "kept"
+    assert ans.outcome == "answered"
     assert ans.citations[0].quote == "commitment of over 329 million NZD"
 
 
 def test_refusal_phrase_on_an_unanswerable_question_is_a_refusal(hash_assistant, fake):
     fake(CANNOT_ANSWER)
     ans = hash_assistant.ask("Who won the 2022 FIFA World Cup final in Qatar?", backend="fake")
-    assert ans.refused and ans.path == "refused" and ans.text == CANNOT_ANSWER
+    assert ans.refused and ans.outcome == "refused" and ans.text == CANNOT_ANSWER
     assert ans.citations == []
 
 
@@ -217,7 +221,7 @@ def test_refusal_phrase_on_an_unanswerable_question_is_a_refusal(hash_assistant,
 def test_the_models_no_answer_is_a_refusal(hash_assistant, fake, reply):
     fake(reply)
     ans = hash_assistant.ask(NZ_Q, backend="fake")
-    assert ans.path == "refused" and ans.refused and ans.text == CANNOT_ANSWER
+    assert ans.outcome == "refused" and ans.refused and ans.text == CANNOT_ANSWER
 
 
 def test_a_real_line_that_does_not_answer_is_not_shown(hash_assistant, fake):
@@ -232,7 +236,7 @@ def test_a_real_line_that_does_not_answer_is_not_shown(hash_assistant, fake):
     fake(reply)
     ans = hash_assistant.ask(NZ_Q, backend="fake")
     # Verified (the line is real and says it), but the signals say it does not answer.
-    assert ans.path == "abstained" and ans.refused and ans.citations == []
+    assert ans.outcome == "abstained" and ans.refused and ans.citations == []
     assert ans.confidence is not None and ans.signals["cover"] < 0.5
 
 
@@ -249,7 +253,7 @@ def test_refusal_sentence_next_to_a_cited_answer_is_dropped(hash_assistant, fake
         )
     )
     ans = hash_assistant.ask(NZ_Q, backend="fake")
-    assert not ans.refused and CANNOT_ANSWER not in ans.text and ans.path == "kept"
+    assert not ans.refused and CANNOT_ANSWER not in ans.text and ans.outcome == "answered"
 
 
 def test_instructions_echoed_from_a_document_are_removed(corpus, tmp_path, fake, hash_assistant):
@@ -295,7 +299,7 @@ def test_only_instructions_refuses_without_calling_the_model(hash_assistant, fak
 def test_garbage_falls_back_never_raises(hash_assistant, fake, reply):
     fake(reply)
     ans = hash_assistant.ask(NZ_Q, backend="fake")
-    assert ans.path in ("fallback", "refused")
+    assert ans.outcome in ("fallback", "refused")
     assert_all_verified(hash_assistant, ans)
 
 
@@ -305,8 +309,8 @@ def test_garbage_falls_back_never_raises(hash_assistant, fake, reply):
 def test_model_failure_gives_a_verified_fallback_and_a_note(hash_assistant, fake, error):
     fake(error)
     ans = hash_assistant.ask(NZ_Q, backend="fake")
-    assert ans.path == "fallback" and "329 million" in ans.text
-    assert ans.note.startswith("fake: ")
+    assert ans.outcome == "fallback" and "329 million" in ans.text
+    assert ans.note.startswith("The model could not answer (fake: ")
     assert_all_verified(hash_assistant, ans)
 
 
@@ -320,9 +324,9 @@ def test_failure_in_the_middle_of_a_stream(hash_assistant, fake):
     be = fake()
     be.__class__ = Broken
     pieces = list(hash_assistant.stream(NZ_Q, backend="fake"))
-    assert pieces[:2] == ["New Zealand ", "committed "]
+    assert [p.text for p in pieces[:2]] == ["New Zealand ", "committed "]
     ans = pieces[-1]
-    assert isinstance(ans, Answer) and ans.path == "fallback" and "connection broke" in ans.note
+    assert isinstance(ans, Answer) and ans.outcome == "fallback" and "connection broke" in ans.note
 
 
 def test_streamed_and_plain_answers_are_identical(hash_assistant, fake):
@@ -337,8 +341,8 @@ def test_streamed_and_plain_answers_are_identical(hash_assistant, fake):
     streamed = list(hash_assistant.stream(NZ_Q, backend="fake"))
     final = streamed[-1]
     assert len(streamed) > 3  # it really streamed, piece by piece
-    assert "".join(streamed[:-1]).startswith("New Zealand committed over")
-    assert final.to_dict() == plain.to_dict() and final.path == plain.path == "kept"
+    assert "".join(p.text for p in streamed[:-1]).startswith("New Zealand committed over")
+    assert answer_data(final) == answer_data(plain) and final.outcome == plain.outcome == "answered"
 
 
 def test_evidence_is_trimmed_to_the_context_window(hash_assistant, fake):
@@ -387,8 +391,11 @@ def test_canonical_markers(text, expected):
 def test_to_draft_quotes_the_real_line_whole():
     real = {"a.txt": ["", "", "", "Rain fell. The pledge was 329 million NZD in 2025.", "y"]}
     d = to_draft("The pledge was 329 million NZD [1].", LINES, real.get)
-    assert [c.quote for c in d.citations] == ["Rain fell. The pledge was 329 million NZD in 2025."]
-    assert d.text == "The pledge was 329 million NZD. [a.txt:4]"
+    (claim,) = d.claims
+    assert [c.quote for c in claim.citations] == [
+        "Rain fell. The pledge was 329 million NZD in 2025."
+    ]
+    assert claim.render() == "The pledge was 329 million NZD. [a.txt:4]"
 
 
 def test_fit_evidence_cuts_a_single_huge_line():

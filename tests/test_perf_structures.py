@@ -165,6 +165,7 @@ def test_unchanged_reindex_does_not_load_the_model(seeds_index: Path) -> None:
         f"index_dir={str(seeds_index)!r})).update(progress=False);"
         "print(r.embedded, 'onnxruntime' in sys.modules, 'chromadb' in sys.modules)"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
     assert out.stdout.split() == ["0", "False", "False"]

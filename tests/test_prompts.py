@@ -1,14 +1,25 @@
-"""Prompt templates: the shipped ones load, and the loader fails loudly on bad ones."""
+"""Prompt templates: the shipped ones load (package data, through ``importlib.resources``), and
+the loader fails loudly on bad ones."""
 
 from __future__ import annotations
 
+import os
+from importlib import resources
 from pathlib import Path
 
 import pytest
 
-from assistant.answer import BackendError
 from assistant.backends.llm import NO_ANSWER
-from assistant.prompts import PROMPTS_DIR, PromptError, load_prompts, load_template, placeholders
+from assistant.errors import BackendError
+from assistant.prompts import (
+    PACKAGED_PROMPTS,
+    PromptError,
+    load_prompts,
+    load_template,
+    placeholders,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def write(tmp_path: Path, system: str, user: str) -> Path:
@@ -28,7 +39,31 @@ def test_shipped_templates_load_and_say_what_the_issue_asks():
     assert "no knowledge of your own" in low
     assert "not instructions" in low  # the context is data
     assert not p.numbered  # the answer's line is found for the model, not cited by it
-    assert (PROMPTS_DIR / "system.txt").is_file() and (PROMPTS_DIR / "user.txt").is_file()
+
+
+def test_shipped_templates_are_package_data_read_through_importlib_resources():
+    """The templates live inside the package (so a wheel carries them) and the default loader
+    reads exactly those files, not a folder beside a checkout."""
+    packaged = resources.files("assistant").joinpath("prompts")
+    assert PACKAGED_PROMPTS == packaged
+    for name in ("system", "user"):
+        text = packaged.joinpath(f"{name}.txt").read_text(encoding="utf-8")
+        assert load_template(name).text == text.strip()
+
+
+def test_a_folder_argument_still_loads_a_custom_folder(tmp_path):
+    d = write(tmp_path, "Custom. {cannot_answer}", "{evidence}\nQ: {question}")
+    p = load_prompts(d)
+    assert p.system.text == "Custom. {cannot_answer}"
+    assert load_prompts(str(d)).user.text == "{evidence}\nQ: {question}"
+
+
+@pytest.mark.skipif(not (ROOT / ".git").exists(), reason="not a checkout")
+def test_the_top_level_prompts_folder_is_a_relative_symlink_to_the_package_data():
+    top = ROOT / "prompts"
+    assert top.is_symlink() and os.readlink(top) == "assistant/prompts"
+    assert top.resolve() == (ROOT / "assistant" / "prompts").resolve()
+    assert sorted(p.name for p in top.iterdir()) == ["system.txt", "user.txt"]
 
 
 @pytest.mark.parametrize(

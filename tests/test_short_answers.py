@@ -41,29 +41,42 @@ def test_locate(answer: str, span) -> None:
 
 def test_to_draft_cites_a_bare_answer_with_its_whole_line() -> None:
     d = to_draft("Princeton University\n", LINES, REAL.get)
-    assert d.text == "Princeton University [t.txt:4]" and not d.refused
-    (c,) = d.citations
+    (claim,) = d.claims
+    assert claim.render() == "Princeton University [t.txt:4]" and not d.refused
+    (c,) = claim.citations
     assert c.quote == DOC[3].strip()  # the cited line itself, verbatim
 
 
 def test_to_draft_of_a_wrapped_answer_cites_both_lines() -> None:
     d = to_draft("from 1936 to 1938", LINES, REAL.get)
-    assert d.text == "from 1936 to 1938 [t.txt:4-5]"
+    assert [c.render() for c in d.claims] == ["from 1936 to 1938 [t.txt:4-5]"]
 
 
 @pytest.mark.parametrize(
     "reply,refusal",
-    [("NONE", True), ("None.", True), (" none", True), ("No answer", True),
-     ("The documents do not contain an answer to this question.", True),
-     ("Nonesuch Press", False), ("1912", False), ("Noneteen", False)],
+    [
+        ("NONE", True),
+        ("None.", True),
+        (" none", True),
+        ("No answer", True),
+        ("The documents do not contain an answer to this question.", True),
+        ("Nonesuch Press", False),
+        ("1912", False),
+        ("Noneteen", False),
+    ],
 )
 def test_is_refusal(reply: str, refusal: bool) -> None:
     assert is_refusal(reply) is refusal
 
 
 def test_select_lines_prefers_lines_that_cover_the_question_within_budget() -> None:
-    chosen = select_lines("Where did Turing study as a graduate student?", LINES,
-                          lambda t: 1.0, budget=30, count=lambda s: len(s.split()))
+    chosen = select_lines(
+        "Where did Turing study as a graduate student?",
+        LINES,
+        lambda t: 1.0,
+        budget=30,
+        count=lambda s: len(s.split()),
+    )
     texts = [el.text for el in chosen]
     assert any("graduate student" in t for t in texts)
     assert any(t.startswith("to 1938") for t in texts)  # the line after comes along
@@ -75,9 +88,11 @@ def test_select_lines_prefers_lines_that_cover_the_question_within_budget() -> N
 
 
 def test_shorten_keeps_the_clauses_that_cover_the_question() -> None:
-    long = ("The meeting, which was held over two days in the capital after months of delays, "
-            "approved a budget of 5 million euros for the new programme, and it also agreed on "
-            "a timetable, a list of members, a secretariat and the rules of procedure.")
+    long = (
+        "The meeting, which was held over two days in the capital after months of delays, "
+        "approved a budget of 5 million euros for the new programme, and it also agreed on "
+        "a timetable, a list of members, a secretariat and the rules of procedure."
+    )
     weights = {"budget": 3.0, "approv": 1.0, "programm": 1.0}
     short = shorten(long, weights, limit=20)
     assert "5 million euros" in short and short in long and len(short.split()) <= 20

@@ -81,7 +81,6 @@ def test_unexpected_errors_do_not_leak_details(app, monkeypatch):
     html, turns = ask(app, NZ_Q)
     assert turns[-1].status == ERROR
     assert "RuntimeError" in turns[-1].text and "secret" not in html
-    assert not app.lock.locked()  # the worker released the lock
 
 
 def test_streaming_yields_a_pending_turn_first(app):

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from assistant.answer import CANNOT_ANSWER, Answer
+from assistant.answer import CANNOT_ANSWER, Answer, Claim, Outcome
 from assistant.citations import Citation
 from assistant.ui_render import (
     ANSWER,
@@ -14,7 +14,7 @@ from assistant.ui_render import (
     REFUSAL,
     Turn,
     chip,
-    render_answer_text,
+    render_claims,
     render_conversation,
     render_source,
     render_sources,
@@ -45,9 +45,15 @@ def test_chip_escapes_the_source_name():
     assert "&quot;&gt;&lt;img" in h
 
 
-def test_answer_text_turns_markers_into_chips_in_place():
-    h = render_answer_text(
-        f"NZ gave 329 million NZD [{SRC}:11]. The UK gave £17 million [b.txt:6; c.txt:2-3]."
+def test_claims_become_text_with_chips_in_place():
+    h = render_claims(
+        [
+            Claim("NZ gave 329 million NZD.", (Citation(SRC, 11, 11, "q"),)),
+            Claim(
+                "The UK gave £17 million.",
+                (Citation("b.txt", 6, 6, "q"), Citation("c.txt", 2, 3, "q")),
+            ),
+        ]
     )
     assert chips(h) == [(SRC, "11", "11"), ("b.txt", "6", "6"), ("c.txt", "2", "3")]
     assert "[" not in h  # no raw marker left
@@ -56,7 +62,7 @@ def test_answer_text_turns_markers_into_chips_in_place():
 
 
 def test_answer_text_is_escaped():
-    h = render_answer_text(f"<script>alert(1)</script> & more [{SRC}:2]")
+    h = render_claims([Claim("<script>alert(1)</script> & more", (Citation(SRC, 2, 2, "q"),))])
     assert "<script>" not in h
     assert "&lt;script&gt;" in h and "&amp; more" in h
     assert chips(h) == [(SRC, "2", "2")]
@@ -75,10 +81,10 @@ def test_sources_list_has_file_line_and_quote_once_each():
     assert render_sources([]) == ""
 
 
-def _answer(refused=False, path="kept"):
-    cites = [] if refused else [Citation(SRC, 11, 11, "the quote")]
-    text = CANNOT_ANSWER if refused else f"The answer [{SRC}:11]."
-    return Answer("q?", text, refused, cites, "extractive", path, timings={"total": 0.25})
+def _answer(refused=False, outcome=Outcome.ANSWERED, notes=()):
+    claims = [] if refused else [Claim("The answer.", (Citation(SRC, 11, 11, "the quote"),))]
+    outcome = Outcome.REFUSED if refused else outcome
+    return Answer("q?", claims, outcome, "extractive", notes=list(notes), timings={"total": 0.25})
 
 
 def test_answer_refusal_and_error_look_different():
@@ -99,8 +105,8 @@ def test_answer_refusal_and_error_look_different():
 
 def test_trimmed_and_fallback_answers_say_so():
     t = Turn("q?")
-    t.finish(_answer(path="fallback"))
-    assert "failed the citation check" in render_turn(t)
+    t.finish(_answer(outcome=Outcome.FALLBACK, notes=["The model could not answer (x)."]))
+    assert "The model could not answer (x)." in render_turn(t)
 
 
 def test_rewritten_question_is_shown():

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import pytest
 
+from assistant.answer import Claim
 from assistant.citations import Citation
-from assistant.verify import check_citation, quote_in_lines, support, verify_answer
+from assistant.verify import (
+    check_citation,
+    claims_from_text,
+    quote_in_lines,
+    support,
+    verify_claim,
+    verify_claims,
+)
 
 FILES = {
     "a.txt": [
@@ -70,44 +78,50 @@ def test_support(claim: str, cited: str, at_least: float, at_most: float) -> Non
     assert at_least <= support(claim, cited) <= at_most
 
 
-def test_verify_keeps_good_and_drops_bad_claims() -> None:
-    good = Citation("a.txt", 4, 4, "329 million NZD")
-    wrong_line = Citation("a.txt", 3, 3, "329 million NZD")
-    invented = Citation("ghost.txt", 1, 1, "anything")
-    text = (
-        f"Second line has 329 million NZD {good.marker}. "
-        f"It also has 329 million NZD {wrong_line.marker}. "
-        f"Ghosts exist {invented.marker}. "
-        "An unmarked claim."
-    )
-    v = verify_answer(text, [good, wrong_line, invented], lookup)
-    assert v.citations == [good]
-    assert v.text == "Second line has 329 million NZD. [a.txt:4]"
-    reasons = " | ".join(d.reason for d in v.dropped)
-    assert "quote not in the cited lines" in reasons
-    assert "unknown source" in reasons
-    assert "no citation" in reasons
-    assert len(v.dropped) == 3
+GOOD = Citation("a.txt", 4, 4, "329 million NZD")
+WRONG_LINE = Citation("a.txt", 3, 3, "329 million NZD")
+GHOST = Citation("ghost.txt", 1, 1, "anything")
+ELSEWHERE = Citation("a.txt", 1, 1, "not there")
 
 
-def test_verify_drops_marker_without_quoted_citation() -> None:
-    v = verify_answer("Claim [a.txt:4].", [], lookup)
-    assert v.kept_claims == 0 and v.citations == []
-    assert "no quoted citation" in v.dropped[0].reason
+@pytest.mark.parametrize(
+    "claim, kept_citations, reason",
+    [
+        (Claim("Second line has 329 million NZD.", (GOOD,)), (GOOD,), None),
+        (Claim("It also has 329 million NZD.", (WRONG_LINE,)), (), "quote not in the cited lines"),
+        (Claim("Ghosts exist.", (GHOST,)), (), "unknown source"),
+        (Claim("An unmarked claim."), (), "no citation"),
+        (Claim("Canada committed 1 billion USD.", (GOOD,)), (), "not supported"),
+        # one good citation of two: the claim stays, with the good one only
+        (Claim("Second line has 329 million NZD.", (GOOD, ELSEWHERE)), (GOOD,), None),
+        (Claim("Second line has 329 million NZD.", (GOOD, GOOD)), (GOOD,), None),
+        (Claim("   ", (GOOD,)), (), "no citation"),
+    ],
+)
+def test_verify_claim(claim: Claim, kept_citations: tuple, reason: str | None) -> None:
+    got = verify_claim(claim, lookup)
+    if reason is None:
+        assert isinstance(got, Claim) and got.citations == kept_citations
+        assert got.text == claim.text and got.support is not None and got.support >= 0.5
+    elif claim.text.strip():
+        assert isinstance(got, str) and reason in got
 
 
-def test_verify_drops_unsupported_claim_even_with_real_quote() -> None:
-    c = Citation("a.txt", 4, 4, "329 million NZD")
-    v = verify_answer(f"Canada committed 1 billion USD {c.marker}.", [c], lookup)
-    assert v.kept_claims == 0
-    assert "not supported" in v.dropped[0].reason
+def test_verify_claims_keeps_order_and_reports_each_dropped_claim() -> None:
+    claims = [
+        Claim("Second line has 329 million NZD.", (GOOD,)),
+        Claim("It also has 329 million NZD.", (WRONG_LINE,)),
+        Claim("Ghosts exist.", (GHOST,)),
+        Claim("An unmarked claim."),
+        Claim("Line two again: 329 million NZD.", (GOOD,)),
+    ]
+    kept, dropped = verify_claims(claims, lookup)
+    assert [c.text for c in kept] == [claims[0].text, claims[4].text]
+    assert [d.text for d in dropped] == [c.text for c in claims[1:4]]
+    assert all(d.reason for d in dropped)
 
 
-def test_verify_keeps_claim_with_one_good_marker_of_two() -> None:
-    good = Citation("a.txt", 4, 4, "329 million NZD")
-    bad = Citation("a.txt", 1, 1, "not there")
-    v = verify_answer(
-        f"Second line has 329 million NZD {good.marker}{bad.marker}.", [good, bad], lookup
-    )
-    assert v.citations == [good]
-    assert "[a.txt:1]" not in v.text
+def test_claims_from_text_resolves_markers_to_citations() -> None:
+    text = f"Second line has 329 million NZD {GOOD.marker}. Ghosts [b.txt:9]."
+    claims = claims_from_text(text, [GOOD])
+    assert claims == [Claim("Second line has 329 million NZD.", (GOOD,)), Claim("Ghosts.", ())]

@@ -1,7 +1,19 @@
-"""Answering backends. Importing this package registers every built-in backend by name."""
+"""Answering backends behind one interface (``base.Backend``); each module registers one by name:
+``extractive`` (no model), ``local`` (a GGUF model in process), ``openai`` (any
+OpenAI-compatible server). Heavy imports happen only when a backend is used."""
 
-from . import (  # noqa: F401  (heavy imports happen only when used)
-    extractive,  # noqa: F401
-    local,
-    openai_backend,
+from .base import (  # noqa: F401
+    FALLBACK,
+    OFFLINE_DEFAULT,
+    Backend,
+    BackendError,
+    Context,
+    Draft,
+    Event,
+    TextDelta,
+    available_backends,
+    final_draft,
+    get_backend,
+    register,
+    resolve_backend_name,
 )

@@ -16,16 +16,17 @@ answer it drafts still goes through ``verify``) or the decision to abstain for m
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from ..answer import CANNOT_ANSWER, Backend, Context, Draft, Lookup, register
+from ..answer import Claim
 from ..chunking import sentences
 from ..citations import Citation
 from ..lexical import coverage, question_weights
 from ..normalize import tokens
 from ..question import addresses_assistant, analyse
 from ..retrieve import Evidence
+from .base import Backend, Context, Draft, Event, Lookup, register
 
 _DIGITS = re.compile(r"\d")
 MAX_WORDS = 40  # a longer sentence is cut to the clauses around its best-covering one
@@ -100,22 +101,23 @@ def extract(question: str, evidence: list[Evidence], ctx: Context, min_support: 
     """The best-covering sentence as a cited answer, or the refusal."""
     q = analyse(question).text
     if not q.strip() or not evidence:
-        return Draft(CANNOT_ANSWER, [], True, "no question or no evidence")
+        return Draft(refused=True, note="no question or no evidence")
     units = score_units(q, evidence, ctx.idf)
     if not units or units[0].coverage < min_support:
-        return Draft(CANNOT_ANSWER, [], True, "no sentence of the evidence covers the question")
+        return Draft(refused=True, note="no sentence of the evidence covers the question")
     best = units[0]
     text = shorten(best.text, known_weights(q, ctx.idf))
-    c = Citation(best.source, best.line, best.line, text)
-    return Draft(f"{text} {c.marker}", [c], False)
+    return Draft((Claim(text, (Citation(best.source, best.line, best.line, text),)),))
 
 
 @register("extractive")
 class ExtractiveBackend(Backend):
     """Quotes the evidence sentence that covers the question best; no model."""
 
-    def draft(self, question: str, evidence: list[Evidence], ctx: Context) -> Draft:
-        return extract(question, evidence, ctx, self.settings.min_support)
+    def run(
+        self, question: str, evidence: list[Evidence], ctx: Context, *, stream: bool = False
+    ) -> Iterator[Event]:
+        yield extract(question, evidence, ctx, self.settings.min_support)
 
 
 __all__ = ["ExtractiveBackend", "Unit", "extract", "score_units", "shorten", "Lookup"]

@@ -7,9 +7,11 @@ Owns: numbering the evidence lines the model sees (``[1]``, ``[2]``... each one 
 removed, a quote it invented loses its citation, sentences that echo instructions lose theirs. An
 answer's signals (the model's own probability that the evidence answers, its token
 log-probabilities) travel with the draft to ``abstain``, which decides whether it is shown.
-``ChatBackend`` also turns every failure of the model (unreachable, timeout, 401, 429, garbage)
-into a ``Draft`` with a ``note`` saying what went wrong, so the pipeline falls back instead of
-crashing. Subclasses only implement ``chat``.
+``ChatBackend.run`` is stateless: one call's text, signals and failure travel in the events it
+yields (``TextDelta`` pieces, then one ``Draft``), never on the backend. It turns every failure
+of the model (unreachable, timeout, 401, 429, garbage) into a ``Draft`` with a ``note`` saying
+what went wrong, so the pipeline falls back instead of crashing. Subclasses only implement
+``chat``, which yields the reply's text and, last, the ``ReplySignals`` it measured.
 
 Design compromise: nothing here trusts the model. Whatever ``to_draft`` keeps still goes through the
 shared verifier (``verify.verify_answer``); a sentence without a citation that verifies is removed
@@ -22,9 +24,9 @@ import math
 import re
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from ..answer import CANNOT_ANSWER, Backend, Context, Draft, Lookup
+from ..answer import Claim
 from ..chunking import sentences
 from ..citations import Citation, split_claims
 from ..lexical import analyze, coverage, question_weights
@@ -33,6 +35,7 @@ from ..prompts import Prompts, load_prompts
 from ..question import analyse, strip_injection
 from ..retrieve import Evidence
 from ..verify import quote_in_lines, support
+from .base import Backend, Context, Draft, Event, Lookup, TextDelta
 
 # What the model is told to reply when no line answers: one word, so that the probability of its
 # first token is the model's own probability that the evidence does not answer.
@@ -71,6 +74,14 @@ class LLMError(Exception):
 
 
 @dataclass(frozen=True)
+class ReplySignals:
+    """What a model measured while writing one reply (``p_answer``, ``logprob``); ``chat``
+    yields it after the text."""
+
+    values: dict[str, float]
+
+
+@dataclass(frozen=True)
 class EvidenceLine:
     number: int  # the [n] the model sees
     source: str
@@ -101,7 +112,10 @@ def render_evidence(lines: list[EvidenceLine], numbered: bool = True) -> str:
 
 
 def select_lines(
-    question: str, lines: list[EvidenceLine], idf: Callable[[str], float], budget: int,
+    question: str,
+    lines: list[EvidenceLine],
+    idf: Callable[[str], float],
+    budget: int,
     count: Callable[[str], int],
 ) -> list[EvidenceLine]:
     """The evidence lines most worth the model's time, within ``budget`` tokens: lines ranked by
@@ -127,8 +141,11 @@ def select_lines(
     chosen: set[int] = set()
     used = 0
     for i in sorted(range(len(lines)), key=lambda i: -score[i]):
-        group = [i] + [j for d in (1, -1) if (j := by_pos.get((lines[i].source, lines[i].line + d)))
-                       is not None][:1]
+        group = [i] + [
+            j
+            for d in (1, -1)
+            if (j := by_pos.get((lines[i].source, lines[i].line + d))) is not None
+        ][:1]
         for j in group:
             if j in chosen:
                 continue
@@ -145,14 +162,17 @@ def select_lines(
     for i in sorted(chosen, key=lambda i: -score[i]):
         first_seen.setdefault(lines[i].source, len(first_seen))
     order = sorted(chosen, key=lambda i: (first_seen[lines[i].source], lines[i].line))
-    return [EvidenceLine(n, lines[i].source, lines[i].line, lines[i].text)
-            for n, i in enumerate(order, start=1)]
+    return [
+        EvidenceLine(n, lines[i].source, lines[i].line, lines[i].text)
+        for n, i in enumerate(order, start=1)
+    ]
 
 
 def locate(answer: str, lines: list[EvidenceLine], lookup: Lookup) -> tuple[int, int] | None:
     """The shown line (or two adjacent lines, for an answer that wraps) that supports a short
     answer written without markers: first the lines that hold it verbatim (ignoring case,
     whitespace and diacritics), else the line with the best support. Returns evidence numbers."""
+
     def real(el: EvidenceLine) -> str:
         got = lookup(el.source)
         return got[el.line - 1] if got and el.line <= len(got) else ""
@@ -169,8 +189,9 @@ def locate(answer: str, lines: list[EvidenceLine], lookup: Lookup) -> tuple[int,
     for i, el in enumerate(lines):
         if (text := pair(i)) and quote_in_lines(answer, [text]):
             return el.number, el.number + 1
-    score, best = max(((support(answer, real(el)), el) for el in lines),
-                      key=lambda p: p[0], default=(0.0, None))
+    score, best = max(
+        ((support(answer, real(el)), el) for el in lines), key=lambda p: p[0], default=(0.0, None)
+    )
     return (best.number, best.number) if best is not None and score >= 0.5 else None
 
 
@@ -299,19 +320,17 @@ def _reanchor_all(text: str, lines: list[EvidenceLine], lookup: Lookup) -> str:
     return f"[{a}] {rest}" if a == b else f"[{a}-{b}] {rest}"
 
 
-def to_draft(
-    raw: str, lines: list[EvidenceLine], lookup: Lookup, bare: bool = True
-) -> Draft:
+def to_draft(raw: str, lines: list[EvidenceLine], lookup: Lookup, bare: bool = True) -> Draft:
     """What the model wrote, as a ``Draft`` whose markers are real, shown, quoted ``file:line``s.
 
     Kept for the verifier: claims whose markers point at lines the model was shown. Stripped of
     their markers (so the verifier drops them): markers to anything else, claims that quote text
     the cited lines do not hold, and claims that read as instructions. A reply that is only the
-    refusal phrase gives an empty draft and a note: the no-model answerer decides.
+    refusal phrase gives a refused draft.
     """
     text = _THINK.sub("", raw or "").strip()
     if not text:
-        return Draft("", [], False, "the model returned no text")
+        return Draft(note="the model returned no text")
     if bare and not _NUM_MARKER.search(text) and not is_refusal(text):
         # A bare short answer (what the default prompt asks for): cite the line that holds it.
         text = text.strip().splitlines()[0].strip()
@@ -326,17 +345,15 @@ def to_draft(
     claims = [c for para in text.splitlines() for c in split_claims(para)]
     if is_refusal(text) and not any(c.markers for c in claims if not is_refusal(c.text)):
         # Final: the model's own "no answer" (its probability is what ``abstain`` weighs).
-        return Draft(CANNOT_ANSWER, [], True, "the model said the evidence does not answer")
+        return Draft(refused=True, note="the model said the evidence does not answer")
     shown = {(el.source, el.line) for el in lines}
-    parts: list[str] = []  # claims with markers, in the model's order
-    uncited: list[str] = []  # claims left without a marker: the verifier removes them
-    citations: list[Citation] = []
+    out: list[Claim] = []  # in the model's order; a claim without citation fails verification
     problems: list[str] = []
     for claim in claims:
         if not claim.text or is_refusal(claim.text):
             continue
         if strip_injection(claim.text)[1]:
-            uncited.append(claim.text)
+            out.append(Claim(claim.text))
             problems.append("an instruction echoed from the evidence")
             continue
         if not analyze(claim.text):  # "from. [3]": nothing that a line could support
@@ -344,7 +361,7 @@ def to_draft(
                 problems.append("a citation on a fragment with no content")
             continue
         quoted = [q.strip() for q in _QUOTED.findall(claim.text)]
-        markers = []
+        cites: list[Citation] = []
         for m in claim.markers:
             span = range(m.start_line, m.end_line + 1)
             if not all((m.source, n) in shown for n in span):
@@ -363,20 +380,12 @@ def to_draft(
             if strip_injection(quote)[1]:
                 problems.append(f"a citation of an instruction in {m}, not of a fact")
                 continue
-            c = Citation(m.source, m.start_line, m.end_line, quote)
-            markers.append(c.marker)
-            citations.append(c)
-        if markers:
-            parts.append(claim.text + " " + "".join(dict.fromkeys(markers)))
-        else:
-            uncited.append(claim.text)
+            cites.append(Citation(m.source, m.start_line, m.end_line, quote))
+        out.append(Claim(claim.text, tuple(dict.fromkeys(cites))))
         if not claim.markers:
             problems.append("a sentence without citation")
     note = "the model's answer had " + "; ".join(dict.fromkeys(problems)) if problems else ""
-    # Uncited claims go last, one sentence each: before a marker they would merge into the cited
-    # claim that follows (the verifier reads all text up to a marker as one claim).
-    tail = [t if t.rstrip().endswith((".", "!", "?")) else t.rstrip() + "." for t in uncited]
-    return Draft(" ".join(parts + tail), citations, False, note)
+    return Draft(tuple(out), False, note)
 
 
 # ----------------------------------------------------------------------- the backend
@@ -386,7 +395,7 @@ class ChatBackend(Backend):
 
     def __init__(self, settings) -> None:
         super().__init__(settings)
-        self.prompts: Prompts = load_prompts()
+        self.prompts: Prompts = load_prompts(settings.prompts_dir)
 
     # --- for subclasses -------------------------------------------------------------------
     def chat(self, messages: list[dict[str, str]], stream: bool) -> Iterator[str]:
@@ -399,7 +408,9 @@ class ChatBackend(Backend):
 
     # --- shared ---------------------------------------------------------------------------
     def messages(
-        self, question: str, evidence: list[Evidence],
+        self,
+        question: str,
+        evidence: list[Evidence],
         idf: Callable[[str], float] | None = None,
     ) -> tuple[list[dict[str, str]], list[EvidenceLine], bool]:
         """The chat messages, the evidence lines they show, and whether evidence was trimmed."""
@@ -416,8 +427,9 @@ class ChatBackend(Backend):
         )
         budget = min(budget, s.llm_evidence_tokens)
         all_lines = number_evidence(evidence)
-        chosen = select_lines(question, all_lines, idf or (lambda t: 1.0), budget,
-                              self.count_tokens)
+        chosen = select_lines(
+            question, all_lines, idf or (lambda t: 1.0), budget, self.count_tokens
+        )
         lines, trimmed = fit_evidence(chosen, budget, self.count_tokens)
         numbered = self.prompts.numbered
         user = self.prompts.user.render(
@@ -426,69 +438,65 @@ class ChatBackend(Backend):
         msgs = [{"role": "system", "content": system}, {"role": "user", "content": user}]
         return msgs, lines, trimmed
 
-    def _prepare(self, question: str, evidence: list[Evidence],
-                 idf: Callable[[str], float] | None = None):
+    def _prepare(
+        self, question: str, evidence: list[Evidence], idf: Callable[[str], float] | None = None
+    ) -> Draft | tuple[list[dict[str, str]], list[EvidenceLine], bool]:
         q = analyse(question).text.strip()
         if not q:
-            return Draft(CANNOT_ANSWER, [], True, "no question left after removing instructions")
+            return Draft(refused=True, note="no question left after removing instructions")
         msgs, lines, trimmed = self.messages(q, evidence, idf)
         if not evidence:
-            return Draft(CANNOT_ANSWER, [], True, "no evidence was retrieved")
+            return Draft(refused=True, note="no evidence was retrieved")
         if not lines:  # not the model's refusal: fall back, and say why
             return Draft(
-                "",
-                [],
-                False,
-                f"{self.name}: the prompt alone fills the context window "
+                note=f"{self.name}: the prompt alone fills the context window "
                 f"({self.settings.llm_context_tokens} tokens); raise "
                 "ASSISTANT_LLM_CONTEXT_TOKENS",
             )
         return msgs, lines, trimmed
 
-    def draft(self, question: str, evidence: list[Evidence], ctx: Context) -> Draft:
-        *_, d = self._run(question, evidence, ctx, stream=False)
-        return d
+    @property
+    def model_name(self) -> str:
+        """The name of the model that writes the answers (shown in ``Answer.model``)."""
+        return self.name
 
-    def stream(self, question: str, evidence: list[Evidence], ctx: Context) -> Iterator[str]:
-        self._last_draft = None
-        for piece in self._run(question, evidence, ctx, stream=True):
-            if isinstance(piece, Draft):
-                self._last_draft = piece
-            else:
-                yield piece
-
-    def _run(
-        self, question: str, evidence: list[Evidence], ctx: Context, stream: bool
-    ) -> Iterator[str | Draft]:
+    def run(
+        self, question: str, evidence: list[Evidence], ctx: Context, *, stream: bool = False
+    ) -> Iterator[Event]:
         prepared = self._prepare(question, evidence, ctx.idf)
         if isinstance(prepared, Draft):
             yield prepared
             return
         msgs, lines, trimmed = prepared
-        self.last_raw = ""
-        self.last_signals: dict[str, float] = {}
         pieces: list[str] = []
+        signals: dict[str, float] = {}
         limit = self.settings.llm_timeout * (1 + self.settings.llm_max_retries)
         deadline = time.monotonic() + limit
         reply = self.chat(msgs, stream)
         try:
             for piece in reply:
+                if isinstance(piece, ReplySignals):
+                    signals.update(piece.values)
+                    continue
                 pieces.append(piece)
-                if stream:
-                    yield piece
+                if stream and piece:
+                    yield TextDelta(piece)
                 if time.monotonic() > deadline:
                     raise LLMError(f"no complete answer within {limit:.0f} s")
         except LLMError as e:
-            yield Draft("", [], False, f"{self.name}: {e}")
+            yield Draft(note=f"{self.name}: {e}", model=self.model_name)
             return
         except Exception as e:  # noqa: BLE001 - a model failure must never reach the user raw
-            yield Draft("", [], False, f"{self.name}: unexpected {type(e).__name__}: {e}")
+            yield Draft(
+                note=f"{self.name}: unexpected {type(e).__name__}: {e}", model=self.model_name
+            )
             return
         finally:
-            reply.close()
-        self.last_raw = "".join(pieces)  # what the model wrote, before any checking
-        d = to_draft(self.last_raw, lines, ctx.lookup, bare=not self.prompts.numbered)
-        d.signals = dict(self.last_signals)  # a model wrote it, whatever it reported
-        if trimmed:
-            d.note = "; ".join(x for x in (d.note, "evidence trimmed to fit the context") if x)
-        yield d
+            reply.close()  # also when the caller abandons the stream: the model is released
+        raw = "".join(pieces)  # what the model wrote, before any checking
+        d = to_draft(raw, lines, ctx.lookup, bare=not self.prompts.numbered)
+        note = "; ".join(
+            x for x in (d.note, "evidence trimmed to fit the context" if trimmed else "") if x
+        )
+        # A model wrote it, whatever it reported: its signals are a dict, never None.
+        yield replace(d, signals=signals, model=self.model_name, raw=raw, note=note)

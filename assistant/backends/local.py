@@ -5,8 +5,9 @@ Owns: choosing the model file (``gguf_path`` if set, else the bundled model name
 once per process, exact token counts for trimming, and greedy generation token by token. While
 generating it records two signals for ``abstain``: the model's probability that the evidence
 answers (one minus the probability that its first token starts the "no answer" reply) and the
-mean log-probability of the tokens it wrote. Generation stops at the end of the first line (the
-answer is one short line), at ``llm_max_tokens`` or at the time limit. Needs no network. Does not
+mean log-probability of the tokens it wrote. Generation stops at the end of the first line (a
+bare short answer) or at a blank line (an answer whose claims cite ``[n]``), at
+``llm_max_tokens`` or at the time limit. Needs no network. Does not
 own: prompts or what the reply becomes (``backends.llm``).
 """
 
@@ -22,9 +23,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ..answer import BackendError, register
+from ..errors import BackendError
 from ..models import MODELS, ModelError, assembled, default_cache_dir, forget
-from .llm import NO_ANSWER, ChatBackend, LLMError
+from .base import register
+from .llm import NO_ANSWER, ChatBackend, LLMError, ReplySignals
 
 SMOLLM_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
@@ -163,13 +165,20 @@ class LocalBackend(ChatBackend):
         m.eval(tokens[keep:])
 
     def _logits(self):
+        """The logits after the last evaluated token, through llama.cpp's public C API on the
+        ``Llama.ctx`` handle (``Llama.scores`` is filled only with ``logits_all``, which would
+        keep a row per context token)."""
         import llama_cpp
         import numpy as np
 
-        ptr = llama_cpp.llama_get_logits_ith(self.model._ctx.ctx, -1)
+        ptr = llama_cpp.llama_get_logits_ith(self.model.ctx, -1)
         return np.ctypeslib.as_array(ptr, shape=(self.model.n_vocab(),)).copy()
 
-    def chat(self, messages: list[dict[str, str]], stream: bool) -> Iterator[str]:
+    @property
+    def model_name(self) -> str:
+        return self.path.name
+
+    def chat(self, messages: list[dict[str, str]], stream: bool) -> Iterator[str | ReplySignals]:
         import llama_cpp
 
         m = self.model
@@ -181,19 +190,21 @@ class LocalBackend(ChatBackend):
                 raise LLMError(f"{self.path.name}: {e}") from e
             decoder = codecs.getincrementaldecoder("utf-8")("ignore")
             logps: list[float] = []
+            signals: dict[str, float] = {}
             text = ""
+            one_line = not self.prompts.numbered
             for step in range(self.settings.llm_max_tokens):
                 lp = log_softmax(self._logits())
                 if step == 0:
                     p_none = sum(math.exp(lp[t]) for t in self._none_tokens)
-                    self.last_signals = {"p_answer": max(0.0, 1.0 - p_none)}
+                    signals["p_answer"] = max(0.0, 1.0 - p_none)
                 tok = int(lp.argmax())
                 if llama_cpp.llama_vocab_is_eog(vocab, tok):
                     break
                 logps.append(float(lp[tok]))
                 piece = decoder.decode(m.detokenize([tok]))
-                if "\n" in piece and text.strip():
-                    break  # one line is the whole answer
+                if "\n" in piece and text.strip() and (one_line or "\n\n" in text + piece):
+                    break  # a bare answer is one line; a cited one ends at a blank line
                 text += piece
                 if piece:
                     yield piece
@@ -201,4 +212,5 @@ class LocalBackend(ChatBackend):
                     m.eval([tok])
                 except (ValueError, RuntimeError) as e:
                     raise LLMError(f"{self.path.name}: {e}") from e
-            self.last_signals["logprob"] = sum(logps) / len(logps) if logps else 0.0
+            signals["logprob"] = sum(logps) / len(logps) if logps else 0.0
+            yield ReplySignals(signals)

@@ -1,26 +1,24 @@
 """The ``openai`` backend: any OpenAI-compatible chat endpoint (OpenAI, Ollama, vLLM, llama.cpp).
 
 Owns: the client (``OPENAI_API_KEY``, ``OPENAI_BASE_URL``; model ``ASSISTANT_LLM_MODEL``), one chat
-request per answer, plain or streamed, at temperature 0; bounded retries with exponential backoff
-(``llm_max_retries``; on connection errors, timeouts, 429 and 5xx; a server's Retry-After is obeyed
-up to ``MAX_BACKOFF`` seconds), a time limit per request (``llm_timeout``), and turning every
-failure into an ``LLMError`` whose message a user can act on. A stream that breaks after it began
-is not retried: the pipeline falls back instead. Does not own: prompts, evidence or what the reply
-becomes (``backends.llm``).
+request per answer, plain or streamed, at temperature 0; retries are the SDK's own
+(``llm_max_retries``; on connection errors, timeouts, 408/409/429 and 5xx, with exponential
+backoff and the server's Retry-After obeyed), a time limit per request (``llm_timeout``), and
+turning every failure into an ``LLMError`` whose message a user can act on. A stream that
+breaks after it began is not retried: the pipeline falls back instead. Does not own: prompts,
+evidence or what the reply becomes (``backends.llm``).
 """
 
 from __future__ import annotations
 
 import os
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
-from ..answer import BackendError, register
-from .llm import ChatBackend, LLMError, logprob_signals
+from ..errors import BackendError
+from .base import register
+from .llm import ChatBackend, LLMError, ReplySignals, logprob_signals
 
-INITIAL_BACKOFF = 0.5  # seconds before the first retry; doubles each time
-MAX_BACKOFF = 8.0  # no wait between two tries is longer, whatever the server asks
 TOP_LOGPROBS = 10  # alternatives asked for each token: enough to see the no-answer reply's share
 
 
@@ -52,63 +50,40 @@ class OpenAIBackend(ChatBackend):
                 api_key=key or "not-needed",  # local servers accept any key
                 base_url=self.base_url,
                 timeout=settings.llm_timeout,
-                max_retries=0,  # retries are ours: bounded, and visible in the messages
+                max_retries=settings.llm_max_retries,
             )
         self.client = client
         self.model = settings.llm_model
         self.calibration = settings.llm_model  # a fit for it exists only if someone made one
+        # Whether to ask for log-probabilities: turned off, for good, by a server that rejects
+        # them (a fact about the server, not about one call).
         self.logprobs = settings.llm_logprobs
-        self.sleep: Callable[[float], None] = time.sleep
+
+    @property
+    def model_name(self) -> str:
+        return self.model
 
     # ------------------------------------------------------------------------- requests
-    def _backoff(self, e: Exception, attempt: int) -> float:
-        wait = INITIAL_BACKOFF * 2**attempt
-        headers = getattr(getattr(e, "response", None), "headers", None) or {}
-        try:
-            if "retry-after-ms" in headers:
-                wait = float(headers["retry-after-ms"]) / 1000
-            elif "retry-after" in headers:
-                wait = float(headers["retry-after"])
-        except ValueError:
-            pass
-        return max(0.0, min(wait, MAX_BACKOFF))
-
-    def _create(self, **request: Any) -> Any:
-        """``chat.completions.create`` with bounded retries on transient failures."""
-        import openai
-
-        retryable = (openai.APIConnectionError, openai.RateLimitError, openai.InternalServerError)
-        retries = self.settings.llm_max_retries
-        for attempt in range(retries + 1):
-            try:
-                return self.client.chat.completions.create(**request)
-            except openai.APIStatusError as e:
-                if attempt == retries or not (isinstance(e, retryable) or e.status_code >= 500):
-                    raise
-                self.sleep(self._backoff(e, attempt))
-            except retryable as e:  # connection errors and timeouts
-                if attempt == retries:
-                    raise
-                self.sleep(self._backoff(e, attempt))
-        raise AssertionError("unreachable")  # pragma: no cover
-
     def _request(self, request: dict[str, Any], **extra: Any) -> Any:
-        """``_create`` asking for the first token's top log-probabilities (``llm_logprobs``); a
-        server that rejects the request with them (400/422) is asked once more without, and
-        not asked for them again: its answers are then judged by the evidence signals alone."""
+        """``chat.completions.create`` asking for the first token's top log-probabilities
+        (``llm_logprobs``); a server that rejects the request with them (400/422) is asked once
+        more without, and not asked for them again: its answers are then judged by the evidence
+        signals alone."""
         import openai
 
         if not self.logprobs:
-            return self._create(**request, **extra)
+            return self.client.chat.completions.create(**request, **extra)
         try:
-            return self._create(**request, **extra, logprobs=True, top_logprobs=TOP_LOGPROBS)
+            return self.client.chat.completions.create(
+                **request, **extra, logprobs=True, top_logprobs=TOP_LOGPROBS
+            )
         except openai.APIStatusError as e:
             if e.status_code not in (400, 422):
                 raise
             self.logprobs = False
-            return self._create(**request, **extra)
+            return self.client.chat.completions.create(**request, **extra)
 
-    def chat(self, messages: list[dict[str, str]], stream: bool) -> Iterator[str]:
+    def chat(self, messages: list[dict[str, str]], stream: bool) -> Iterator[str | ReplySignals]:
         import openai
 
         request = dict(
@@ -129,7 +104,6 @@ class OpenAIBackend(ChatBackend):
                         (a.token, a.logprob) for a in (getattr(t, "top_logprobs", None) or [])
                     )
                 logps.append(float(t.logprob))
-            self.last_signals = logprob_signals(first_top, logps)
 
         try:
             if not stream:
@@ -137,6 +111,7 @@ class OpenAIBackend(ChatBackend):
                 text = _content(reply)
                 note_logprobs(reply.choices[0])
                 yield text
+                yield ReplySignals(logprob_signals(first_top, logps))
                 return
             finished = False
             chunks = self._request(request, stream=True)
@@ -152,6 +127,7 @@ class OpenAIBackend(ChatBackend):
                 finished = finished or bool(choices and choices[0].finish_reason)
             if not finished:  # the connection closed before the server said it was done
                 raise LLMError(f"the stream from {self.base_url} ended before the answer did")
+            yield ReplySignals(logprob_signals(first_top, logps))
         except openai.OpenAIError as e:
             if started and isinstance(e, openai.APIConnectionError):
                 cause = e.__cause__ or e.__context__ or e
