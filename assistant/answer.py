@@ -76,6 +76,17 @@ class Claim:
         )
 
 
+def confidence_words(confidence: float | None) -> str:
+    """A calibrated probability in plain words: what a reader needs, not a number."""
+    if confidence is None:
+        return ""
+    if confidence >= 0.8:
+        return "high confidence"
+    if confidence >= 0.5:
+        return "medium confidence"
+    return "low confidence"
+
+
 @dataclass(frozen=True)
 class Dropped:
     """A claim the verifier removed, and why."""
@@ -120,6 +131,11 @@ class Answer:
     def citations(self) -> list[Citation]:
         """Every distinct citation of the claims, in order."""
         return list(dict.fromkeys(c for claim in self.claims for c in claim.citations))
+
+    @property
+    def confidence_words(self) -> str:
+        """The confidence in plain words, for people ("" when no model wrote the answer)."""
+        return confidence_words(self.confidence)
 
     @property
     def note(self) -> str:

@@ -81,6 +81,9 @@ def _print_answer(ans: Any) -> None:
         click.echo("Sources:")
         for c in ans.citations:
             click.echo(f"  {c.label}  \u201c{c.quote}\u201d")
+        # What was checked, in plain words: the quotes are on those lines; not "verified".
+        how = f"; {ans.confidence_words}" if ans.confidence_words else ""
+        click.echo(f"(quoted from the lines above{how})")
 
 
 def _stream_answer(pieces: Any) -> Any:

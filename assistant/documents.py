@@ -9,6 +9,7 @@ normalisation or anything stored in the index.
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import os
 import re
@@ -27,6 +28,7 @@ class Document:
     source: str  # path relative to the corpus root, with forward slashes
     lines: tuple[str, ...]  # verbatim text of each line, without its line ending
     sha256: str
+    encoding: str = "utf-8"  # what the bytes were read as
 
     def line(self, number: int) -> str:
         """The text of 1-based line ``number``."""
@@ -43,15 +45,62 @@ def split_lines(text: str) -> list[str]:
     return parts
 
 
-def decode(data: bytes) -> str | None:
-    """UTF-8 text (a BOM is dropped), or None for binary / undecodable bytes."""
+# Byte-order marks, longest first (UTF-32 LE starts with the UTF-16 LE mark).
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+# Control characters (C0 but tab and line breaks, DEL, C1) and bidi overrides/isolates: they
+# would reach an answer, a quote or the page raw. Vertical tab and form feed (page breaks in old
+# text files) become a space; the others U+FFFD. Line breaks are untouched: line numbers stay.
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_PAGE_BREAK = re.compile(r"[\x0b\x0c]")
+
+
+def detect(data: bytes) -> tuple[str, str] | None:
+    """The text of ``data`` and the encoding it was read with, or None for a binary file.
+
+    A byte-order mark decides (UTF-8, UTF-16, UTF-32); else UTF-8 when the bytes are valid UTF-8;
+    else the encoding ``charset_normalizer`` finds (Latin-1, Windows-1252, Shift-JIS...). Bytes
+    with a NUL in their first 8 KB and no BOM are binary."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(encoding), encoding.removesuffix("-sig")
+            except UnicodeDecodeError:
+                return None
     if b"\x00" in data[:8192]:
         return None
     try:
-        text = data.decode("utf-8-sig")
+        return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    matches = list(from_bytes(data))
+    if not matches:
         return None
-    return text
+    best = matches[0]
+    # Short texts often fit several code pages equally well: then Windows-1252, the legacy
+    # encoding most text in Latin script was saved in (and the web's default for "Latin-1").
+    tied = [m for m in matches if (m.chaos, m.coherence) == (best.chaos, best.coherence)]
+    best = next((m for m in tied if "cp1252" in m.could_be_from_charset), best)
+    return str(best), best.encoding
+
+
+def decode(data: bytes) -> str | None:
+    """The text of ``data`` in whatever encoding it is (``detect``), control characters made
+    harmless (``clean``); None for binary bytes."""
+    found = detect(data)
+    return clean(found[0]) if found else None
+
+
+def clean(text: str) -> str:
+    """``text`` with control characters and bidi overrides replaced; line breaks kept."""
+    return _CONTROL.sub("\ufffd", _PAGE_BREAK.sub(" ", text))
 
 
 def _is_inside(path: Path, root: Path) -> bool:
@@ -60,6 +109,11 @@ def _is_inside(path: Path, root: Path) -> bool:
         return True
     except ValueError:
         return False
+
+
+def _hidden(relative: Path) -> bool:
+    """Whether a path inside the corpus is hidden or lies in a hidden folder."""
+    return any(part.startswith(".") for part in relative.parts)
 
 
 def discover(
@@ -88,6 +142,10 @@ def discover(
             if path.is_symlink() and not _is_inside(path, real_root):
                 warn(f"skipped {path.relative_to(root).as_posix()}: link points outside the corpus")
                 continue
+            if path.is_symlink() and _hidden(path.resolve().relative_to(real_root)):
+                # A link follows the rules of its target: hidden files (.git/config...) are out.
+                warn(f"skipped {source}: link points to a hidden file")
+                continue
             if not path.is_file():  # a FIFO or device would block or never end; a dangling link
                 warn(f"skipped {path.relative_to(root).as_posix()}: not a regular file")
                 continue
@@ -111,11 +169,14 @@ def load(
     except OSError as e:
         warn(f"skipped {source}: cannot read ({e.strerror or e})")
         return None
-    text = decode(data)
-    if text is None:
-        warn(f"skipped {source}: not UTF-8 text")
+    found = detect(data)
+    if found is None:
+        warn(f"skipped {source}: not text (binary or in no known encoding)")
         return None
-    return Document(source, tuple(split_lines(text)), hashlib.sha256(data).hexdigest())
+    text, encoding = found
+    return Document(
+        source, tuple(split_lines(clean(text))), hashlib.sha256(data).hexdigest(), encoding
+    )
 
 
 def iter_documents(

@@ -293,14 +293,18 @@ class Index:
             batch.clear()
             pending = 0
 
-        for path, source, digest in _bar(todo, "embedding", progress):
+        for path, source, _digest in _bar(todo, "embedding", progress):
             doc = load(path, corpus, int(s.max_file_mb * 1e6), warn)
             if doc is None:
                 skipped += 1
                 gone.append(source)  # a file that became unreadable loses its old chunks too
                 continue
+            if doc.encoding != "utf-8":
+                warn(f"read {source} as {doc.encoding} (not UTF-8)")
             cs = chunk_document(doc, s.chunk_chars)
-            batch.append((source, digest, cs))
+            # The hash of the bytes actually chunked, not of the scan: a file saved in between
+            # (truncate, then write) differs from what is recorded, so the next run re-reads it.
+            batch.append((source, doc.sha256, cs))
             pending += len(cs)
             if pending >= _BATCH_CHUNKS:
                 flush()

@@ -130,7 +130,7 @@ def store_upload(
         return UploadResult(name, None, f"{name}: could not be read ({e.strerror or e})")
     text = decode(data)
     if text is None:
-        return UploadResult(name, None, f"{name}: refused, not UTF-8 text")
+        return UploadResult(name, None, f"{name}: refused, not a text file")
     if not text.strip():
         return UploadResult(name, None, f"{name}: refused, the file is empty")
     folder = corpus / UPLOAD_DIR

@@ -36,6 +36,7 @@ class Turn:
     outcome: str = ""  # answered | trimmed | fallback | abstained | refused
     note: str = ""  # why the backend's own answer was not used as written
     seconds: float | None = None
+    confidence: str = ""  # in plain words ("high confidence"); "" for the no-model answer
 
     @property
     def citations(self) -> list[Citation]:
@@ -49,6 +50,7 @@ class Turn:
         self.outcome = answer.outcome.value
         self.note = answer.note
         self.seconds = answer.timings.get("total")
+        self.confidence = answer.confidence_words
 
     def fail(self, message: str) -> None:
         self.status, self.text, self.claims = ERROR, message, []
@@ -117,7 +119,14 @@ def _meta(turn: Turn) -> str:
 
 def render_answer(turn: Turn) -> str:
     n = len(unique_citations(turn.citations))
-    badge = f"Answer \u00b7 {n} verified citation{'s' if n != 1 else ''}"
+    # Say what was checked: the quoted words are on the cited line. Not "verified": a reader
+    # takes that for "correct", which no citation check can promise.
+    cites = unique_citations(turn.citations)
+    where = cites[0].label if cites else ""
+    more = f" and {n - 1} more line{'s' if n > 2 else ''}" if n > 1 else ""
+    badge = f"Answer \u00b7 quoted from {esc(where)}{more}"
+    if turn.confidence:
+        badge += f" \u00b7 {esc(turn.confidence)}"
     note = turn.note
     return (
         f'<div class="msg answer"><div class="badge">\u2713 {badge}'

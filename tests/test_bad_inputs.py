@@ -223,6 +223,13 @@ def _symlink_out(w: World) -> None:
     (w.corpus / "link.txt").symlink_to(w.outside())
 
 
+def _symlink_to_hidden(w: World) -> None:
+    """``repo.md -> .git/config``: a link inside the corpus to a hidden file holding a secret."""
+    (w.corpus / ".git").mkdir()
+    (w.corpus / ".git" / "config").write_text(f"url = https://user:{SECRET}@example.org/r\n")
+    (w.corpus / "repo.md").symlink_to(Path(".git") / "config")
+
+
 def _symlink_dir_out(w: World) -> None:
     w.outside("inner.txt")
     (w.corpus / "linked-dir").symlink_to(w.root / "elsewhere", target_is_directory=True)
@@ -335,7 +342,7 @@ def _index_dir_is_file(w: World) -> None:
 Q = ("ask", "--json")
 API_KEY = "sk-live-SECRET0123456789abcdef"
 LLM = {"OPENAI_API_KEY": API_KEY, "ASSISTANT_LLM_TIMEOUT": "1", "ASSISTANT_LLM_MAX_RETRIES": "0"}
-NOT_UTF8 = r"skipped {}: not UTF-8 text"
+NOT_TEXT = r"skipped {}: not text \(binary or in no known encoding\)"
 
 CASES = [
     # --- questions: one shared index; a question never changes it (checked for every row)
@@ -434,15 +441,15 @@ CASES = [
         "c-non-utf8-file",
         ("index", "-q"),
         0,
-        NOT_UTF8.format("latin1.txt"),
+        r"read latin1.txt as \S+ \(not UTF-8\)",
         arrange=_write("latin1.txt", "Caf\u00e9 cr\u00e8me br\u00fbl\u00e9e.\n".encode("latin-1")),
-        after=_seeds_only(),
+        after=_seeds_only({"latin1.txt": 1}),
     ),
     Case(
         "c-binary-file",
         ("index", "-q"),
         0,
-        NOT_UTF8.format("image.txt"),
+        NOT_TEXT.format("image.txt"),
         arrange=_write("image.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256))),
         after=_seeds_only(),
     ),
@@ -450,9 +457,9 @@ CASES = [
         "c-utf16-file",
         ("index", "-q"),
         0,
-        NOT_UTF8.format("wide.txt"),
+        r"read wide.txt as utf-16 \(not UTF-8\)",
         arrange=_write("wide.txt", "Wide text.\n".encode("utf-16")),
-        after=_seeds_only(),
+        after=_seeds_only({"wide.txt": 1}),
     ),
     Case(
         "c-empty-file",
@@ -492,6 +499,14 @@ CASES = [
         0,
         r"skipped link.txt: link points outside the corpus",
         arrange=_symlink_out,
+        after=lambda w, r: (_seeds_only()(w, r), _secret_unanswered(w)),
+    ),
+    Case(
+        "c-symlink-to-hidden-file",
+        ("index", "-q"),
+        0,
+        r"skipped repo.md: link points to a hidden file",
+        arrange=_symlink_to_hidden,
         after=lambda w, r: (_seeds_only()(w, r), _secret_unanswered(w)),
     ),
     Case(
@@ -1063,7 +1078,7 @@ def test_hostile_upload_names_land_inside_the_corpus(tmp_path: Path, name: str) 
 @pytest.mark.parametrize(
     ("name", "data", "reason"),
     [
-        ("photo.txt", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00", "not UTF-8 text"),
+        ("photo.txt", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00", "not a text file"),
         ("script.sh", b"#!/bin/sh\nrm -rf /\n", "only text files"),
         ("notes.txt.exe", b"MZ\x90\x00", "only text files"),
         ("big.txt", b"word " * 20_000, "over the 64 KB limit"),

@@ -113,3 +113,34 @@ def test_chunks_carry_lines_and_never_cross_files(hash_assistant: Assistant, cor
         lines = (corpus / source).read_text(encoding="utf-8").split("\n")
         assert 1 <= start <= end <= len(lines)
         assert text == "\n".join(lines[start - 1 : end])  # verbatim, from one file
+
+
+def test_a_file_saved_during_indexing_is_picked_up_by_the_next_run(tmp_path, monkeypatch):
+    """An editor or sync tool saves by truncating, then writing. If the indexer reads the file
+    in between, it must record the hash of what it read (empty), not of what it scanned, so the
+    next run re-reads the file: nothing the user saved is lost for good."""
+    import assistant.index as index_mod
+    from assistant import Assistant
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    doc = corpus / "notes.txt"
+    doc.write_text("The vault code is 4711.\n", encoding="utf-8")
+    real_load = index_mod.load
+
+    def racing_load(path, *args, **kwargs):  # type: ignore[no-untyped-def]
+        full = path.read_bytes()
+        path.write_bytes(b"")  # the writer truncated the file ...
+        try:
+            return real_load(path, *args, **kwargs)  # ... when the indexer read it
+        finally:
+            path.write_bytes(full)  # ... and then wrote the content back
+
+    a = Assistant(corpus=corpus, index_dir=tmp_path / "idx", embedding_model="hash")
+    monkeypatch.setattr(index_mod, "load", racing_load)
+    a.build_index()
+    monkeypatch.setattr(index_mod, "load", real_load)
+    report = a.build_index()
+    assert report.embedded >= 1, report.summary()  # the file is read again, not "0 embedded"
+    hits = a.retrieve("What is the vault code?")
+    assert any("4711" in e.chunk.text for e in hits)

@@ -175,8 +175,8 @@ def _file(tmp_path: Path, name: str, data: bytes) -> Path:
         ("tool.exe", b"MZ", "only text files"),
         ("paper.pdf", b"%PDF-1.4", "only text files"),
         ("big.txt", b"x" * 3000, "over the 2 KB limit"),
-        ("bin.txt", b"ab\x00cd", "not UTF-8 text"),
-        ("latin1.txt", "café".encode("latin-1"), "not UTF-8 text"),
+        ("bin.txt", b"ab\x00cd", "not a text file"),
+        ("image.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "not a text file"),
         ("empty.txt", b"  \n", "empty"),
     ],
 )

@@ -94,7 +94,12 @@ def test_answer_refusal_and_error_look_different():
     t_err.fail("The index is not usable: run `assistant index`")
     assert (t_ans.status, t_ref.status, t_err.status) == (ANSWER, REFUSAL, ERROR)
     a, r, e = render_turn(t_ans), render_turn(t_ref), render_turn(t_err)
-    assert 'class="msg answer"' in a and "1 verified citation" in a and "0.2 s" in a
+    assert (
+        'class="msg answer"' in a
+        and f"quoted from {SRC}:11" in a
+        and "verified" not in a
+        and "0.2 s" in a
+    )
     assert 'class="msg refusal"' in r and "No answer in the documents" in r
     assert CANNOT_ANSWER in r and not chips(r)
     assert 'class="msg error"' in e and "run `assistant index`" in e

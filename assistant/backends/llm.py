@@ -381,11 +381,30 @@ def to_draft(raw: str, lines: list[EvidenceLine], lookup: Lookup, bare: bool = T
                 problems.append(f"a citation of an instruction in {m}, not of a fact")
                 continue
             cites.append(Citation(m.source, m.start_line, m.end_line, quote))
+        if not bare and not quoted and not _supported(claim.text, cites, lookup):
+            # A model that cites badly (no marker, a miscounted line): the shown line that holds
+            # the claim's words is cited instead, if there is one; the verifier still decides.
+            if found := locate(claim.text, lines, lookup):
+                first, last = lines[found[0] - 1], lines[found[1] - 1]
+                cited = (lookup(first.source) or [])[first.line - 1 : last.line]
+                quote = quote_for(claim.text, cited)
+                if cited and not strip_injection(quote)[1]:
+                    cites = [Citation(first.source, first.line, last.line, quote)]
+                    problems.append("a citation moved to the line that holds the claim")
         out.append(Claim(claim.text, tuple(dict.fromkeys(cites))))
         if not claim.markers:
             problems.append("a sentence without citation")
     note = "the model's answer had " + "; ".join(dict.fromkeys(problems)) if problems else ""
     return Draft(tuple(out), False, note)
+
+
+def _supported(claim: str, cites: list[Citation], lookup: Lookup) -> bool:
+    """Whether one of ``cites`` holds most of ``claim``'s terms (what the verifier will ask)."""
+    for c in cites:
+        real = lookup(c.source) or []
+        if support(claim, " ".join(real[c.start_line - 1 : c.end_line])) >= 0.5:
+            return True
+    return False
 
 
 # ----------------------------------------------------------------------- the backend
