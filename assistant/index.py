@@ -88,11 +88,11 @@ class IndexReport:
 
 
 class Index:
-    """The index in ``settings.index_dir`` for the corpus ``settings.corpus``."""
+    """The index in ``settings.index_path`` for the corpus ``settings.corpus``."""
 
     def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
         self.settings = settings
-        self.dir = Path(settings.index_dir)
+        self.dir = settings.index_path
         self._embedder = embedder
         self._embedder_mutex = threading.Lock()  # one model load, however many threads ask
         self._store = ChunkStore(self.dir / "chunks.sqlite3")
@@ -351,7 +351,8 @@ class Index:
         if built_for and built_for != corpus and Path(built_for).is_dir():  # moved: still fine
             raise IndexError_(
                 f"the index at {self.dir} was built for the corpus {built_for}, not {corpus}: "
-                "run `assistant index` to re-index it for this corpus, or use another index folder"
+                f"leave out --index-dir (each corpus then gets an index of its own), or run "
+                f"`assistant index --corpus {corpus} --index-dir {self.dir}` to re-index it"
             )
         if meta.get("dirty", "0") != "0":
             if not self.writer_active():

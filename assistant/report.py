@@ -129,7 +129,7 @@ def build_report(
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "questions_file": str(questions_file) if questions_file else None,
         "corpus": str(s.corpus),
-        "index_dir": str(s.index_dir),
+        "index_dir": str(s.index_path),
         "embedding_model": s.embedding_model,
         "top_k": s.top_k,
         "questions": {

@@ -7,10 +7,23 @@ over the defaults. Does not own: any behaviour; modules receive a ``Settings`` a
 
 from __future__ import annotations
 
+import hashlib
+import os
+import re
 from pathlib import Path
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+DEFAULT_CORPUS = Path("seeds")
+DEFAULT_INDEX = Path("vectorstore")
+
+
+def default_index_root() -> Path:
+    """``$XDG_CACHE_HOME/assistant/indexes`` (``~/.cache/assistant/indexes`` without it)."""
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache) / "assistant" / "indexes"
 
 
 class Settings(BaseSettings):
@@ -19,7 +32,7 @@ class Settings(BaseSettings):
     )
 
     # --- documents -------------------------------------------------------------------------
-    corpus: Path = Field(default=Path("seeds"), description="Folder of documents to answer from.")
+    corpus: Path = Field(default=DEFAULT_CORPUS, description="Folder of documents to answer from.")
     extensions: list[str] = Field(
         default=[".txt", ".md", ".markdown", ".rst", ".text"],
         description="File name endings that are loaded as documents (case-insensitive).",
@@ -34,7 +47,17 @@ class Settings(BaseSettings):
     )
 
     # --- index -----------------------------------------------------------------------------
-    index_dir: Path = Field(default=Path("vectorstore"), description="Where the index lives.")
+    index_dir: Path | None = Field(
+        default=None,
+        description="Where the index lives. Default: vectorstore/ for the default corpus seeds/; "
+        "any other corpus gets a folder of its own under index_root, so every folder works on "
+        "the first try and two corpora never share an index.",
+    )
+    index_root: Path | None = Field(
+        default=None,
+        description="Where per-corpus indexes go when index_dir is not given "
+        "(default: $XDG_CACHE_HOME/assistant/indexes or ~/.cache/assistant/indexes).",
+    )
     embedding_model: str = Field(
         default="minilm-int8",
         description="Embedding model: 'minilm-int8' (ONNX, bundled), 'minilm' (fp32, "
@@ -114,6 +137,19 @@ class Settings(BaseSettings):
     ui_host: str = Field(default="127.0.0.1")
     ui_port: int = Field(default=7860)
     upload_max_kb: int = Field(default=2048, ge=1)
+
+    @property
+    def index_path(self) -> Path:
+        """The index folder: ``index_dir`` when given; ``vectorstore`` for the default corpus;
+        else ``<index_root>/<corpus folder name>-<hash of its absolute path>``."""
+        if self.index_dir is not None:
+            return Path(self.index_dir)
+        if Path(self.corpus) == DEFAULT_CORPUS:
+            return DEFAULT_INDEX
+        corpus = Path(self.corpus).expanduser().resolve()
+        digest = hashlib.sha256(str(corpus).encode("utf-8", "surrogateescape")).hexdigest()[:12]
+        name = re.sub(r"[^A-Za-z0-9._-]+", "_", corpus.name)[:40] or "corpus"
+        return (self.index_root or default_index_root()) / f"{name}-{digest}"
 
     @field_validator("extensions")
     @classmethod

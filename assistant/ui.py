@@ -17,8 +17,10 @@ from __future__ import annotations
 import logging
 import os
 import re
+import threading
 import time
 import unicodedata
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -160,8 +162,13 @@ def store_upload(
 class ChatApp:
     """The UI's behaviour, independent of Gradio so that it can be tested without a server."""
 
+    MAX_CONVERSATIONS = 1000  # kept for the JSON API; the oldest is forgotten first
+
     def __init__(self, assistant: Assistant) -> None:
         self.assistant = assistant
+        # The JSON API's conversations, by id (a browser session keeps its own in gr.State).
+        self._conversations: OrderedDict[str, Conversation] = OrderedDict()
+        self._conversations_lock = threading.Lock()  # guards the dict only, never answering
 
     # ------------------------------------------------------------------ conversation
     def conversation(self, turns: Sequence[Turn]) -> Conversation:
@@ -223,6 +230,59 @@ class ChatApp:
     def clear(self) -> tuple[str, list[Turn], str]:
         corpus_name = Path(self.assistant.settings.corpus).name
         return render_conversation([], corpus_name), [], SOURCE_PLACEHOLDER
+
+    # ------------------------------------------------------------------ JSON API
+    def api_new_conversation(self) -> str:
+        """``/new_conversation``: the id of a new, empty conversation for ``/answer``."""
+        conv = self.assistant.conversation()
+        with self._conversations_lock:
+            self._conversations[conv.id] = conv
+            while len(self._conversations) > self.MAX_CONVERSATIONS:
+                self._conversations.popitem(last=False)
+        return conv.id
+
+    def api_answer(
+        self, question: str, conversation_id: str = "", backend: str = "", top_k: float = 0
+    ) -> dict:
+        """``/answer``: exactly ``Answer.to_dict()`` for ``question``. With a
+        ``conversation_id`` (from ``/new_conversation``) it is read as a follow-up there;
+        an unknown id is an error, so a typo never silently starts over."""
+        kw = {"backend": backend or None, "top_k": int(top_k) or None}
+        try:
+            if not conversation_id:
+                return self.assistant.ask(question, **kw).to_dict()
+            with self._conversations_lock:
+                conv = self._conversations.get(conversation_id)
+            if conv is None:
+                raise QuestionError(
+                    f"no conversation {conversation_id!r}: start one with /new_conversation"
+                )
+            return conv.ask(question, **kw).to_dict()
+        except Exception as e:  # the client gets the one-line message, never a traceback
+            raise gr.Error(error_message(e), print_exception=False) from None
+
+    def api_source(self, source: str, line: float, end_line: float = 0, context: float = 3) -> dict:
+        """``/source``: the lines ``line``..``end_line`` of an indexed document with ``context``
+        lines around them, as ``{"source", "start_line", "end_line", "lines": [{"line", "text",
+        "cited"}]}``; only documents of the indexed corpus can be read."""
+        src = str(source or "")
+        lines = self.assistant.lookup(src) if src else None
+        a, b = int(line), int(end_line or line)
+        if lines is None:
+            raise gr.Error(
+                f"{src!r} is not a document of the indexed corpus", print_exception=False
+            )
+        if not (1 <= a <= b <= len(lines)):
+            raise gr.Error(f"{src} has lines 1-{len(lines)}, not {a}-{b}", print_exception=False)
+        lo, hi = max(1, a - int(context)), min(len(lines), b + int(context))
+        return {
+            "source": src,
+            "start_line": a,
+            "end_line": b,
+            "lines": [
+                {"line": n, "text": lines[n - 1], "cited": a <= n <= b} for n in range(lo, hi + 1)
+            ],
+        }
 
     # ------------------------------------------------------------------ source panel
     def show_source(self, source: Any, start: Any, end: Any = None) -> str:
@@ -381,7 +441,11 @@ def build_app(assistant: Assistant) -> Any:
         box.submit(app.respond, inputs, outputs, api_name="ask")
         ask.click(app.respond, inputs, outputs, api_visibility="private")
         new_chat.click(app.clear, None, [conversation, turns, source], api_visibility="private")
-        conversation.cite(on_cite, None, source, api_name="source")
+        conversation.cite(on_cite, None, source, api_visibility="private")
+        # The JSON API for programs (gradio_client): answers as data, not the page's HTML.
+        gr.api(app.api_answer, api_name="answer")
+        gr.api(app.api_new_conversation, api_name="new_conversation")
+        gr.api(app.api_source, api_name="source")
         reindex.click(on_reindex, None, [status, reindex_notice], api_name="reindex")
         files.upload(on_upload, files, [upload_notice, status, files], api_name="upload")
         demo.load(app.status, None, status, api_visibility="private")

@@ -45,7 +45,7 @@ def collection_name(settings: Settings) -> str:
     if not settings.chroma_host:
         return COLLECTION
     # One server may hold several corpora: name the collection after the index folder.
-    folder = str(Path(settings.index_dir).resolve())
+    folder = str(settings.index_path.resolve())
     return "assistant-" + hashlib.sha1(folder.encode()).hexdigest()[:12]
 
 

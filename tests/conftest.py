@@ -18,11 +18,14 @@ SEEDS = REPO / "seeds"
 
 
 @pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
     for key in list(os.environ):
         if key.startswith(("ASSISTANT_", "OPENAI_")):
             monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("ANONYMIZED_TELEMETRY", "False")
+    # Per-corpus indexes (a corpus without --index-dir) go to a throwaway folder, never the
+    # user's cache.
+    monkeypatch.setenv("ASSISTANT_INDEX_ROOT", str(tmp_path_factory.mktemp("index-root")))
 
 
 @pytest.fixture

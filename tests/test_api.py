@@ -53,7 +53,7 @@ def test_to_dict_contract(seeds_assistant: Assistant) -> None:
 
 def test_defaults_are_offline(monkeypatch: pytest.MonkeyPatch) -> None:
     s = Settings()
-    assert s.corpus == Path("seeds") and s.index_dir == Path("vectorstore")
+    assert s.corpus == Path("seeds") and s.index_path == Path("vectorstore")
     assert s.embedding_model == "minilm-int8"
     from assistant.backends import resolve_backend_name
 

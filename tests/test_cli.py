@@ -160,3 +160,31 @@ def test_a_bug_is_one_line_unless_a_traceback_is_asked_for(
     monkeypatch.setenv("ASSISTANT_TRACEBACK", "1")
     r = CliRunner().invoke(main, ["ask", "--index-dir", str(seeds_index), "hello?"])
     assert isinstance(r.exception, ZeroDivisionError)
+
+
+def test_any_folder_works_on_the_first_try_with_an_index_of_its_own(tmp_path, monkeypatch):
+    """`ask --corpus DIR` with no --index-dir: the index follows the corpus (a folder of its own
+    under ASSISTANT_INDEX_ROOT), `index --corpus DIR` builds the same one, and two corpora never
+    share an index."""
+    root = tmp_path / "indexes"
+    monkeypatch.setenv("ASSISTANT_INDEX_ROOT", str(root))
+    env = {"ASSISTANT_EMBEDDING_MODEL": "hash"}
+    mine, other = tmp_path / "mydocs", tmp_path / "otherdocs"
+    mine.mkdir()
+    other.mkdir()
+    (mine / "notes.txt").write_text("The vault code is 4711.\n", encoding="utf-8")
+    (other / "memo.txt").write_text("The meeting room is B12.\n", encoding="utf-8")
+
+    def cli(*args: str):  # type: ignore[no-untyped-def]
+        return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+
+    r = cli("ask", "--backend", "extractive", "--corpus", str(mine), "What is the vault code?")
+    assert r.exit_code == 0, r.output
+    assert "4711" in r.stdout and "notes.txt:1" in r.stdout
+    (folder,) = root.iterdir()
+    assert folder.name.startswith("mydocs-")
+    r = cli("index", "--corpus", str(mine))
+    assert r.exit_code == 0 and "0 embedded" in r.output, r.output  # the same index, up to date
+    r = cli("ask", "--backend", "extractive", "--corpus", str(other), "Which meeting room?")
+    assert r.exit_code == 0 and "B12" in r.stdout, r.output
+    assert len(list(root.iterdir())) == 2

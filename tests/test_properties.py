@@ -130,7 +130,7 @@ def test_any_documents_index_consistently_and_cite_real_lines(
     # One file with a known line, so that there is always something to find.
     (corpus / "anchor.txt").write_text("The anchor line names Orla Quint as keeper.\n")
     scratch.build_index(warn=lambda m: None)  # incremental: the previous example's files go
-    assert_index_consistent(corpus, Path(scratch.settings.index_dir))
+    assert_index_consistent(corpus, scratch.settings.index_path)
     lines = [ln for c in files.values() for ln in split_lines(c.decode("utf-8-sig")) if ln.strip()]
     words = re.findall(r"\w+", " ".join(lines))
     question = (
