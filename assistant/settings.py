@@ -15,7 +15,6 @@ from pathlib import Path
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-
 DEFAULT_CORPUS = Path("seeds")
 DEFAULT_INDEX = Path("vectorstore")
 
