@@ -89,13 +89,22 @@ class Assistant:
             return report
 
     def ensure_index(self, progress: bool = False) -> IndexReport | None:
-        """Build the index when there is none yet; otherwise check it is usable."""
+        """Build the index when there is none yet; otherwise check it is usable.
+
+        A damaged index (any part: the chunk table, the vector store) is rebuilt from the corpus,
+        with one warning line that says so; a read-only one answers as it is, with one warning
+        line that it cannot be updated. Returns the report of a first build, else None.
+        """
         if not Path(self.settings.corpus).is_dir():
             raise CorpusError(f"corpus folder not found: {self.settings.corpus}")
         with self._setup:
             self.index.refresh()  # another process may have rebuilt or deleted it
-            if not self.index.exists():
+            if self.index.damage() is not None:
+                # ``update`` judges again under the index lock, rebuilds, and says so.
+                self.build_index(progress=progress)
+            elif not self.index.exists():
                 return self.build_index(progress=progress)
+            self.index.note_read_only()
             self.index.check_ready()
             return None
 
@@ -145,6 +154,31 @@ class Assistant:
         self._lines_cache[source] = (key, lines)  # one dict store: atomic under the GIL
         return lines
 
+    def pages(self, source: str) -> tuple[int, ...] | None:
+        """The 1-based page of each line of ``source`` (as ``lookup`` numbers them) for a
+        paginated indexed file (PDF); None for a file without pages or not in the corpus. Kept
+        per file like ``lookup`` (by mtime and size); a new process reads the extraction cache,
+        so the PDF is not parsed again."""
+        from .loaders import PAGINATED
+
+        if Path(source).suffix.lower() not in PAGINATED or self.lookup(source) is None:
+            return None
+        path = Path(self.settings.corpus) / source
+        try:
+            st = path.stat()
+        except OSError:
+            return None
+        key = (st.st_mtime_ns, st.st_size)
+        cache: dict[str, tuple[tuple[int, int], tuple[int, ...] | None]]
+        cache = self.__dict__.setdefault("_pages_cache", {})
+        hit = cache.get(source)
+        if hit and hit[0] == key:
+            return hit[1]
+        doc = load(path, Path(self.settings.corpus), int(self.settings.max_file_mb * 1e6))
+        pages = doc.pages if doc else None
+        cache[source] = (key, pages)  # one dict store: atomic under the GIL
+        return pages
+
     def retrieve(self, question: str, top_k: int | None = None) -> list[Evidence]:
         """The evidence the answerer would see for ``question``."""
         q = analyse(clean_question(question))
@@ -184,7 +218,7 @@ class Assistant:
             retrieve=lambda query, top_k: self._search(analyse(query).text or query, top_k),
             backend=be,
             fallback=lambda: self.backend(FALLBACK),
-            ctx=Context(lookup=self.lookup, idf=lex.idf),
+            ctx=Context(lookup=self.lookup, idf=lex.idf, pages=self.pages),
             backend_note=self._backend_notes.get(backend or self.settings.backend, ""),
         )
 

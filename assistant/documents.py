@@ -3,8 +3,9 @@
 Owns: finding files (recursively, by extension), deciding what is text, decoding, and splitting into
 lines exactly as an editor numbers them (1-based; CRLF, LF and lone CR all end a line; a last line
 without a newline is a line; a trailing newline does not start a new one). Files that cannot be
-read as text are skipped with a warning and never stop the run. Does not own: chunking,
-normalisation or anything stored in the index.
+read as text are skipped with a warning and never stop the run. PDF, Word and HTML files are
+handed to ``loaders`` by extension (their lines, and a PDF's page of each line). Does not own:
+extraction of those formats (``loaders``), chunking, normalisation or anything in the index.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import loaders
 from .errors import CorpusError  # noqa: F401  (re-exported)
 
 _NEWLINE = re.compile(r"\r\n|\n|\r")
@@ -29,6 +31,8 @@ class Document:
     lines: tuple[str, ...]  # verbatim text of each line, without its line ending
     sha256: str
     encoding: str = "utf-8"  # what the bytes were read as
+    # The 1-based page of each line, for paginated formats (PDF); None for files without pages.
+    pages: tuple[int, ...] | None = None
 
     def line(self, number: int) -> str:
         """The text of 1-based line ``number``."""
@@ -169,14 +173,21 @@ def load(
     except OSError as e:
         warn(f"skipped {source}: cannot read ({e.strerror or e})")
         return None
+    digest = hashlib.sha256(data).hexdigest()
+    suffix = path.suffix.lower()
+    if suffix in loaders.LOADERS:
+        try:
+            got = loaders.extract(suffix, data, digest)
+        except loaders.LoadError as e:
+            warn(f"skipped {source}: {e}")
+            return None
+        return Document(source, got.lines, digest, "utf-8", got.pages)  # text, not bytes
     found = detect(data)
     if found is None:
         warn(f"skipped {source}: not text (binary or in no known encoding)")
         return None
     text, encoding = found
-    return Document(
-        source, tuple(split_lines(clean(text))), hashlib.sha256(data).hexdigest(), encoding
-    )
+    return Document(source, tuple(split_lines(clean(text))), digest, encoding)
 
 
 def iter_documents(

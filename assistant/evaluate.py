@@ -27,6 +27,7 @@ import yaml
 from .abstain import curve
 from .answer import Answer
 from .errors import QuestionFileError
+from .loaders import split_page
 from .normalize import normalize
 from .verify import check_citation
 
@@ -56,6 +57,8 @@ COMPLETE_KINDS = frozenset({"list", "two-part", "description", "multi-file"})
 
 
 def parse_ref(ref: str) -> tuple[str, int, int]:
+    """``("file.txt", 3, 5)`` for ``file.txt:3-5``; in a paginated file ``file.pdf p.3:12``
+    keeps its page in the name, ``("file.pdf p.3", 12, 12)``, lines counted within the page."""
     source, _, span = str(ref).rpartition(":")
     if not source or not span:
         raise QuestionFileError(f"support {ref!r} is not FILE:LINE or FILE:START-END")
@@ -139,7 +142,11 @@ def gold_answers(q: EvalQuestion) -> list[str]:
 
 
 def _overlaps(a: tuple[str, int, int], b: tuple[str, int, int]) -> bool:
-    return a[0] == b[0] and a[1] <= b[2] and b[1] <= a[2]
+    """Same file and overlapping lines. A name may carry a page (``file.pdf p.3``): two pages
+    must be equal; a span without a page matches any page of its file."""
+    (sa, pa), (sb, pb) = split_page(a[0]), split_page(b[0])
+    same_page = pa is None or pb is None or pa == pb
+    return sa == sb and same_page and a[1] <= b[2] and b[1] <= a[2]
 
 
 @dataclass

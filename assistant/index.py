@@ -1,8 +1,12 @@
 """The persisted index: brings ``index_dir`` in line with the corpus, and reads it back.
 
 Owns: the crash-safe, incremental ``update`` (which files changed, in what order the parts are
-written), wiping the folder, telling whether the index can answer (``check_ready``), and who may
-read or write it when. Layout of ``index_dir``:
+written), wiping the folder, telling whether the index can answer (``check_ready``), finding
+damage in any of its parts (``damage``: the chunk table unreadable, malformed or missing a table or
+its meta rows; the vector store missing, not a database, or holding another number of vectors than
+the table has chunks) and rebuilding from the corpus when it finds some, a read-only folder (it
+answers as it is, from the lexical index alone when Chroma cannot open it read-only, and refuses
+to update), and who may read or write it when. Layout of ``index_dir``:
 - ``chunks.sqlite3`` (``chunkstore``): the source of truth: chunks with their lines and verbatim
   text, file hashes, the embedding model's identity, the corpus, a ``generation`` number.
 - ``chroma/`` (``vectors``): one vector per chunk, keyed by chunk id (or a Chroma server).
@@ -14,7 +18,9 @@ chunk table commits per batch of files, then stale vectors are deleted. A vector
 the chunk table is never shown (lookups go through the table) and is garbage-collected by the next
 run. A ``dirty`` flag marks a run in progress; a ``--rebuild`` first marks the table "rebuild
 pending". An unchanged corpus is detected from file hashes alone: no model is loaded and nothing is
-embedded. A different embedding model forces a clean rebuild.
+embedded. A different embedding model forces a clean rebuild. Damage is judged twice: outside the
+lock as a hint (``Assistant.ensure_index`` asks), then again under the lock by ``update``, which
+alone decides to rebuild (a writer's half-done batch is never taken for damage).
 
 Within one process an ``Index`` is safe to share between threads: reads (``reading()``, and each
 reading method) share a readers/writer lock whose write side ``update``, ``wipe``, ``refresh`` and
@@ -27,6 +33,7 @@ work (``locking``), ranking (``retrieve``).
 from __future__ import annotations
 
 import contextlib
+import errno
 import shutil
 import sys
 import threading
@@ -39,7 +46,15 @@ from typing import Any
 import numpy as np
 
 from .chunking import Chunk, chunk_document
-from .chunkstore import SCHEMA_VERSION, ChunkStore, FileChunks, chunk_id
+from .chunkstore import (
+    SCHEMA_VERSION,
+    ChunkStore,
+    FileChunks,
+    IndexDamaged,
+    IndexReadOnly,
+    chunk_id,
+    writable,
+)
 from .documents import CorpusError, discover, file_digest, load
 from .embeddings import Embedder, get_embedder
 from .errors import IndexError_
@@ -47,14 +62,16 @@ from .lexcache import LEXICAL_FILE, LexicalCache
 from .lexical import BM25Index
 from .locking import FileLock, RWLock
 from .settings import Settings
-from .vectors import COLLECTION, VectorStore, location, open_collection
+from .vectors import COLLECTION, VectorStore, location, open_collection, stored_count
 
 __all__ = [
     "COLLECTION",
     "LEXICAL_FILE",
     "SCHEMA_VERSION",
     "Index",
+    "IndexDamaged",
     "IndexError_",
+    "IndexReadOnly",
     "IndexReport",
     "open_collection",
 ]
@@ -100,6 +117,8 @@ class Index:
         self._lexcache = LexicalCache(self.dir, self._store)
         self._file_lock = FileLock(self.dir / ".lock")
         self._rw = RWLock()
+        self._dense = True  # False: the vectors cannot be opened read-only; lexical search only
+        self._noted = False  # said once that the index is read-only
 
     # ----------------------------------------------------------------- components, lazily
     @property
@@ -152,6 +171,68 @@ class Index:
         with self._rw.read():
             return self._vectors.sync(self._store.generation())
 
+    # ------------------------------------------------------------------------------ damage
+    def damage(self, locked: bool = False) -> str | None:
+        """Why the index in the folder is damaged, or None when it is sound, missing, or being
+        written. Unless ``locked`` (the caller holds the index lock), a run in progress elsewhere
+        is left alone: the answer is then a hint, and ``update`` judges again under the lock."""
+        with self._rw.read():
+            reason = self._store.check()
+            if reason or not self.db_path.exists():
+                return reason
+            meta = self._store.meta()
+            if (
+                not meta.get("embedding_model")
+                or meta.get("dirty", "0") != "0"
+                or meta.get("vectors", "local") != self.vector_store
+                or self.settings.chroma_host
+                or (not locked and self.writer_active())
+            ):
+                return None  # not built yet, being written, or moving: not damage
+            try:
+                n = stored_count(self.settings, self.dir)
+                if n is None:
+                    n = self._vectors.count()
+            except IndexDamaged as e:
+                return e.reason
+            except IndexReadOnly:
+                return None
+            chunks = self._store.count_chunks()
+            if n != chunks:
+                return f"the vector store holds {n} vectors for {chunks} chunks"
+            return None
+
+    def read_only(self) -> bool:
+        """True when this process may read the index folder but not write it."""
+        return self._store.read_only or (self.db_path.exists() and not writable(self.db_path))
+
+    def note_read_only(self, warn: Callable[[str], None] = _warn) -> bool:
+        """True for a read-only index; the first time, ``warn`` one line: it cannot be updated,
+        and it answers as it is (from the lexical index alone when Chroma cannot open it)."""
+        if not self.read_only():
+            return False
+        if not self._noted:
+            self._noted = True
+            warn(self._read_only_note())
+        return True
+
+    def _read_only_note(self) -> str:
+        how = "it as it is"
+        with self._rw.read():
+            try:
+                self._vectors.sync(self._store.generation())
+            except IndexReadOnly:
+                self._dense = False
+                how = "its lexical index alone (the vector store cannot be opened read-only)"
+        return f"the index at {self.dir} is read-only, so it cannot be updated; answering " + (
+            f"from {how}"
+        )
+
+    def _refuse_read_only(self, damage: str | None = None) -> None:
+        """Raise ``IndexReadOnly`` when the folder cannot be written (before any lock)."""
+        if self.dir.is_dir() and self.read_only():
+            raise IndexReadOnly(self.dir, f"and damaged: {damage}" if damage else "")
+
     # ----------------------------------------------------------------------------- writing
     def wipe(self) -> None:
         """Delete everything in the index folder (used by --rebuild and on model change)."""
@@ -182,18 +263,20 @@ class Index:
         t0 = time.perf_counter()
         corpus = Path(self.settings.corpus)
         report = IndexReport()
-        with self._rw.write(), self._file_lock.exclusive():
+        self._refuse_read_only()
+        with self._rw.write(), self._exclusive():
             paths = discover(corpus, self.settings.extensions, warn)
             if not paths:
                 raise CorpusError(
                     f"the corpus folder {corpus} holds no documents "
                     f"({', '.join(self.settings.extensions)})"
                 )
-            try:
-                meta = self.meta() if self.db_path.exists() else {}
-            except IndexError_:
-                warn(f"the index at {self.dir} was unreadable; rebuilding it")
+            damage = self.damage(locked=True)
+            if damage:
+                self._refuse_read_only(damage)
                 meta, rebuild = {}, True
+            else:
+                meta = self.meta() if self.db_path.exists() else {}
             if self._must_rebuild(meta, warn):
                 rebuild = True
             if rebuild:
@@ -229,8 +312,22 @@ class Index:
             report.chunks = self._store.count_chunks()
             if report.files == 0:
                 raise CorpusError(f"the corpus folder {corpus} holds no readable documents")
+        if damage:
+            warn(f"the index at {self.dir} was damaged ({damage}); rebuilt it from the corpus")
         report.seconds = time.perf_counter() - t0
         return report
+
+    @contextlib.contextmanager
+    def _exclusive(self) -> Any:
+        """The index lock; a folder that refuses the lock file is read-only, said as such."""
+        with contextlib.ExitStack() as stack:
+            try:
+                stack.enter_context(self._file_lock.exclusive())
+            except OSError as e:
+                if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+                    raise IndexReadOnly(self.dir, e.strerror or str(e)) from e
+                raise
+            yield
 
     def _must_rebuild(self, meta: dict[str, str], warn: Callable[[str], None]) -> bool:
         """True when the index in the folder cannot be updated in place, only rebuilt."""
@@ -355,6 +452,8 @@ class Index:
                 f"`assistant index --corpus {corpus} --index-dir {self.dir}` to re-index it"
             )
         if meta.get("dirty", "0") != "0":
+            if not self.writer_active() and self.read_only():
+                raise IndexReadOnly(self.dir, "and its last indexing run was interrupted")
             if not self.writer_active():
                 raise IndexError_(
                     f"the last indexing run at {self.dir} was interrupted, so the index is "
@@ -383,8 +482,14 @@ class Index:
     def dense_search(self, query_vec: np.ndarray, k: int) -> list[tuple[str, float]]:
         """The ``k`` chunk ids nearest to ``query_vec``, with their cosine similarity."""
         with self._rw.read():
+            if not self._dense:
+                return []  # a read-only index whose vectors Chroma cannot open: lexical only
             gen = self._store.generation()
-            return self._vectors.search(query_vec, k, gen, self._store.count_chunks)
+            try:
+                return self._vectors.search(query_vec, k, gen, self._store.count_chunks)
+            except IndexReadOnly:
+                self._dense = False
+                return []
 
     def get_chunks(self, ids: list[str]) -> dict[str, Chunk]:
         with self._rw.read():

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .abstain import load_calibration, measure
 from .answer import Answer, Claim, Outcome
 from .backends.base import FALLBACK, Backend, Context, Draft, TextDelta
 from .errors import redact
+from .loaders import paginate
 from .retrieve import Evidence
 from .settings import Settings
 from .verify import verify_claims
@@ -84,6 +85,11 @@ def decide(step: Step, question: str, draft: Draft, evidence: list[Evidence]) ->
     be, ctx = step.backend, step.ctx
 
     def make(claims: Sequence[Claim], outcome: Outcome, **kw) -> Answer:
+        # The one place whole-file lines become page-and-line (PDF): what the reader opens.
+        claims = [
+            replace(c, citations=tuple(paginate(x, ctx.pages(x.source)) for x in c.citations))
+            for c in claims
+        ]
         return Answer(
             question,
             list(claims),

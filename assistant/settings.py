@@ -33,7 +33,7 @@ class Settings(BaseSettings):
     # --- documents -------------------------------------------------------------------------
     corpus: Path = Field(default=DEFAULT_CORPUS, description="Folder of documents to answer from.")
     extensions: list[str] = Field(
-        default=[".txt", ".md", ".markdown", ".rst", ".text"],
+        default=[".txt", ".md", ".markdown", ".rst", ".text", ".pdf", ".docx", ".html", ".htm"],
         description="File name endings that are loaded as documents (case-insensitive).",
     )
     max_file_mb: float = Field(

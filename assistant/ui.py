@@ -33,6 +33,7 @@ from .backends.base import TextDelta, available_backends
 from .conversation import Conversation, Rewrite
 from .documents import decode
 from .errors import AssistantError, QuestionError, describe
+from .loaders import file_line
 from .ui_render import (
     CSS,
     SOURCE_PLACEHOLDER,
@@ -58,7 +59,8 @@ element.addEventListener('click', (event) => {
   element.querySelectorAll('a.cite.active').forEach((x) => x.classList.remove('active'));
   a.classList.add('active');
   trigger('cite', {source: a.dataset.source, start: Number(a.dataset.start),
-                   end: Number(a.dataset.end)});
+                   end: Number(a.dataset.end),
+                   page: a.dataset.page ? Number(a.dataset.page) : null});
 });
 """
 
@@ -261,10 +263,19 @@ class ChatApp:
         except Exception as e:  # the client gets the one-line message, never a traceback
             raise gr.Error(error_message(e), print_exception=False) from None
 
-    def api_source(self, source: str, line: float, end_line: float = 0, context: float = 3) -> dict:
+    def api_source(
+        self,
+        source: str,
+        line: float,
+        end_line: float = 0,
+        context: float = 3,
+        page: float | None = None,
+    ) -> dict:
         """``/source``: the lines ``line``..``end_line`` of an indexed document with ``context``
         lines around them, as ``{"source", "start_line", "end_line", "lines": [{"line", "text",
-        "cited"}]}``; only documents of the indexed corpus can be read."""
+        "cited"}]}``; only documents of the indexed corpus can be read. With ``page`` (a PDF
+        citation's page), ``line`` and ``end_line`` count within that page; the reply's line
+        numbers are always whole-file ones."""
         src = str(source or "")
         lines = self.assistant.lookup(src) if src else None
         a, b = int(line), int(end_line or line)
@@ -272,6 +283,11 @@ class ChatApp:
             raise gr.Error(
                 f"{src!r} is not a document of the indexed corpus", print_exception=False
             )
+        if page:
+            first = file_line(self.assistant.pages(src), int(page), a)
+            if first is None:
+                raise gr.Error(f"{src} has no line {a} on page {int(page)}", print_exception=False)
+            a, b = first, first + (b - a)
         if not (1 <= a <= b <= len(lines)):
             raise gr.Error(f"{src} has lines 1-{len(lines)}, not {a}-{b}", print_exception=False)
         lo, hi = max(1, a - int(context)), min(len(lines), b + int(context))
@@ -285,20 +301,31 @@ class ChatApp:
         }
 
     # ------------------------------------------------------------------ source panel
-    def show_source(self, source: Any, start: Any, end: Any = None) -> str:
-        """The source panel for a clicked citation; only indexed corpus files are shown."""
+    def show_source(self, source: Any, start: Any, end: Any = None, page: Any = None) -> str:
+        """The source panel for a clicked citation; only indexed corpus files are shown. With
+        ``page`` (a PDF citation), ``start`` and ``end`` count within that page."""
         src = str(source or "")
+        pages = None
         try:
             lines = self.assistant.lookup(src) if src else None
         except Exception:  # a broken index must not break the page
             log.exception("lookup of %r failed", src)
             lines = None
         try:
+            pages = self.assistant.pages(src) if lines is not None else None
+        except Exception:  # without pages the panel still shows whole-file lines
+            log.exception("pages of %r failed", src)
+        try:
             a = int(start)
             b = int(end) if end is not None else a
+            p = int(page) if page not in (None, "", 0) else None
         except (TypeError, ValueError):
             a = b = 0
-        return render_source(src, a, b, lines)
+            p = None
+        if p is not None:
+            first = file_line(pages, p, a)
+            a, b = (first, first + (b - a)) if first is not None else (0, 0)
+        return render_source(src, a, b, lines, pages=pages)
 
     # ------------------------------------------------------------------ index
     def status(self) -> str:
@@ -434,7 +461,9 @@ def build_app(assistant: Assistant) -> Any:
 
         def on_cite(evt: gr.EventData) -> str:
             data = getattr(evt, "_data", None) or {}
-            return app.show_source(data.get("source"), data.get("start"), data.get("end"))
+            return app.show_source(
+                data.get("source"), data.get("start"), data.get("end"), data.get("page")
+            )
 
         inputs = [box, turns, backend, top_k]
         outputs = [conversation, turns, box]

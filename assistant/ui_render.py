@@ -65,12 +65,15 @@ def span_label(start: int, end: int) -> str:
 
 
 # --------------------------------------------------------------------------- answers
-def chip(source: str, start: int, end: int) -> str:
-    """A clickable citation: shows ``source:line`` and opens the source panel."""
-    label = f"{source}:{span_label(start, end)}"
+def chip(source: str, start: int, end: int, page: int | None = None) -> str:
+    """A clickable citation: shows ``source:line`` (``source p.N:line`` in a paginated file)
+    and opens the source panel at that page and line."""
+    where = f" p.{int(page)}" if page is not None else ""
+    label = f"{source}{where}:{span_label(start, end)}"
+    data_page = f' data-page="{int(page)}"' if page is not None else ""
     return (
         f'<a class="cite" href="#" role="button" data-source="{esc(source)}" '
-        f'data-start="{int(start)}" data-end="{int(end)}" '
+        f'data-start="{int(start)}" data-end="{int(end)}"{data_page} '
         f'title="Show {esc(label)} in the source panel">{esc(label)}</a>'
     )
 
@@ -79,17 +82,17 @@ def render_claims(claims: Sequence[Claim]) -> str:
     """The answer's claims, each followed by chips for its citations."""
     parts = []
     for claim in claims:
-        spans = dict.fromkeys((c.source, c.start_line, c.end_line) for c in claim.citations)
+        spans = dict.fromkeys((c.source, c.start_line, c.end_line, c.page) for c in claim.citations)
         chips = "".join(chip(*span) for span in spans)
         parts.append(f"{esc(claim.text)}{' ' if chips else ''}{chips}")
     return " ".join(parts)
 
 
 def unique_citations(citations: Sequence[Citation]) -> list[Citation]:
-    seen: set[tuple[str, int, int]] = set()
+    seen: set[tuple[str, int, int, int | None]] = set()
     out = []
     for c in citations:
-        key = (c.source, c.start_line, c.end_line)
+        key = (c.source, c.start_line, c.end_line, c.page)
         if key not in seen:
             seen.add(key)
             out.append(c)
@@ -102,7 +105,8 @@ def render_sources(citations: Sequence[Citation]) -> str:
     if not cites:
         return ""
     items = "".join(
-        f'<li>{chip(c.source, c.start_line, c.end_line)} <q class="quote">{esc(c.quote)}</q></li>'
+        f"<li>{chip(c.source, c.start_line, c.end_line, c.page)} "
+        f'<q class="quote">{esc(c.quote)}</q></li>'
         for c in cites
     )
     return f'<div class="sources"><div class="sources-title">Sources</div><ol>{items}</ol></div>'
@@ -204,12 +208,19 @@ SOURCE_PLACEHOLDER = (
 
 
 def render_source(
-    source: str, start: int, end: int, lines: Sequence[str] | None, context: int = CONTEXT_LINES
+    source: str,
+    start: int,
+    end: int,
+    lines: Sequence[str] | None,
+    context: int = CONTEXT_LINES,
+    pages: Sequence[int] | None = None,
 ) -> str:
     """The cited lines of ``source`` highlighted, with ``context`` lines before and after.
 
     ``lines`` are the file's real lines (``Assistant.lookup``); None means the file is not part
-    of the indexed corpus, and nothing is shown.
+    of the indexed corpus, and nothing is shown. ``start``/``end`` are whole-file lines; with
+    ``pages`` (a PDF's page of each line) every line is labelled by its page and its line within
+    that page (``p.3:12``), as the citation reads.
     """
     if lines is None:
         return (
@@ -231,24 +242,35 @@ def render_source(
         rows.append(
             f'<div class="gap">\u22ee {first - 1} line{"s" if first > 2 else ""} above</div>'
         )
+
+    def label(no: int) -> str:
+        if pages is None or len(pages) < no:
+            return str(no)
+        return f"p.{pages[no - 1]}:{no - pages.index(pages[no - 1])}"
+
     for no in range(first, last + 1):
         cited = start <= no <= end
         cls = "line hl" if cited else "line"
         mark = ' aria-current="true"' if cited else ""
         text = esc(lines[no - 1]) or "&nbsp;"
         rows.append(
-            f'<div class="{cls}" data-line="{no}"{mark}><span class="ln">{no}</span>'
+            f'<div class="{cls}" data-line="{no}"{mark}><span class="ln">{label(no)}</span>'
             f'<span class="lt">{text}</span></div>'
         )
     if last < n:
         rows.append(
             f'<div class="gap">\u22ee {n - last} line{"s" if n - last > 1 else ""} below</div>'
         )
+    plural = "s" if end > start else ""
+    where = f"line{plural} {span_label(start, end)} of {n}"
+    if pages is not None and len(pages) >= end:
+        page = pages[start - 1]
+        a = start - pages.index(page)  # the line within its page
+        where = f"page {page}, line{plural} {span_label(a, a + end - start)}"
     return (
         f'<div class="source-panel" data-source="{esc(source)}">'
         f'<div class="source-head"><code>{esc(source)}</code>'
-        f'<span class="meta">line{"s" if end > start else ""} {span_label(start, end)} '
-        f"of {n}</span></div>"
+        f'<span class="meta">{where}</span></div>'
         f'<div class="excerpt">{"".join(rows)}</div></div>'
     )
 

@@ -6,8 +6,11 @@ server may hold several index folders); opening it with an explicit local embedd
 (Chroma's default one would download a model) that loads no model; Chroma's process-wide cache of
 one client per folder, dropped when another process replaced the store (``_forget_replaced_chroma``)
 or changed it (a new chunk-table generation); writes and deletes in batches Chroma accepts; and
-dense search, with the check that no vector went missing. Chroma is imported on first use only:
-an unchanged re-index never imports it. Safe to share between threads.
+dense search, with the check that no vector went missing; how many vectors a local store holds,
+read from its SQLite file without importing Chroma (``stored_count``); and telling a damaged
+local store (``IndexDamaged``) from one in a folder that may not be written (``IndexReadOnly``).
+Chroma is imported on first use only: an unchanged re-index never imports it. Safe to share
+between threads.
 Does not own: which ids should exist (the chunk table decides: a vector without a chunk is never
 shown), the embedding model (``embeddings``).
 """
@@ -17,8 +20,10 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import sqlite3
 import sys
 import threading
+import urllib.parse
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -26,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from .chunking import Chunk
+from .chunkstore import IndexDamaged, IndexReadOnly, is_read_only_error, writable
 from .embeddings import Embedder
 from .errors import IndexError_
 from .settings import Settings
@@ -114,10 +120,34 @@ def open_collection(settings: Settings, index_dir: Path, embedder: Embedder) -> 
                 f"{settings.chroma_port}`) or unset ASSISTANT_CHROMA_HOST to keep vectors in "
                 "the index folder"
             ) from e
-        raise IndexError_(
-            f"the vector store at {index_dir} is unreadable ({type(e).__name__}: {e}): "
-            "run `assistant index --rebuild`"
-        ) from e
+        if is_read_only_error(e) or not writable(index_dir / "chroma" / "chroma.sqlite3"):
+            raise IndexReadOnly(index_dir, f"the vector store: {e}") from e
+        raise IndexDamaged(index_dir, f"the vector store: {type(e).__name__}: {e}") from e
+
+
+def stored_count(settings: Settings, index_dir: Path) -> int | None:
+    """How many vectors the local store under ``index_dir`` holds, read from Chroma's own SQLite
+    file (read-only, without importing Chroma); None for a server, or a store whose layout this
+    Chroma version does not share. ``IndexDamaged`` when the store is missing or not a database."""
+    if settings.chroma_host:
+        return None
+    db = index_dir / "chroma" / "chroma.sqlite3"
+    if not db.is_file():
+        raise IndexDamaged(index_dir, f"the vector store {db.relative_to(index_dir)} is missing")
+    try:
+        uri = f"file:{urllib.parse.quote(str(db))}?mode=ro"
+        con = sqlite3.connect(uri, uri=True, timeout=30)
+        try:
+            tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master")}
+            if "embeddings" not in tables:
+                return None
+            return int(con.execute("SELECT COUNT(*) FROM embeddings").fetchone()[0])
+        finally:
+            con.close()
+    except sqlite3.DatabaseError as e:
+        if is_read_only_error(e):
+            return None  # cannot even be read here: let Chroma say what it makes of it
+        raise IndexDamaged(index_dir, f"chroma/chroma.sqlite3: {e}") from e
 
 
 class VectorStore:
@@ -232,9 +262,8 @@ class VectorStore:
             if checked is None or checked[0] is not coll or checked[1] != generation:
                 n, chunks = coll.count(), n_chunks()
                 if n < chunks:  # vectors are written before their chunks: fewer means loss
-                    raise IndexError_(
-                        f"the vector store under {self._dir} holds {n} vectors for {chunks} "
-                        "chunks (damaged or deleted): run `assistant index --rebuild`"
+                    raise IndexDamaged(
+                        self._dir, f"the vector store holds {n} vectors for {chunks} chunks"
                     )
                 checked = (coll, generation, n)
                 with self._mutex:
@@ -248,9 +277,13 @@ class VectorStore:
         except IndexError_:
             raise
         except Exception as e:  # chromadb raises many types for a store changed or damaged under it
-            raise IndexError_(
-                f"the vector store under {self._dir} could not be searched ({type(e).__name__}: "
-                f"{e}): run `assistant index --rebuild`"
+            if self._settings.chroma_host:
+                raise IndexError_(
+                    f"the vector store at {location(self._settings)} could not be searched "
+                    f"({type(e).__name__}: {e}): run `assistant index --rebuild`"
+                ) from e
+            raise IndexDamaged(
+                self._dir, f"the vector store could not be searched: {type(e).__name__}: {e}"
             ) from e
         hits = zip(res["ids"][0], res["distances"][0], strict=True)
         return [(i, 1.0 - float(d)) for i, d in hits]

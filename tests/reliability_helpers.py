@@ -15,7 +15,7 @@ from typing import Any
 
 from assistant.chunking import chunk_document
 from assistant.citations import parse_markers
-from assistant.documents import iter_documents, split_lines
+from assistant.documents import iter_documents
 from assistant.settings import Settings
 from assistant.verify import check_citation
 
@@ -41,11 +41,17 @@ def hash_env(corpus: Path, index_dir: Path, **extra: str) -> dict[str, str]:
 
 
 def real_lines(corpus: Path, source: str) -> list[str] | None:
-    """The lines of ``source`` read straight from disk, or None when it is not a corpus file."""
+    """The lines of ``source`` read from disk now, decoded the way every reader of the corpus
+    decodes them (its encoding detected, control characters replaced: ``documents.load``), or
+    None when it is not a corpus file."""
+    from assistant.documents import load
+
+    root = corpus.resolve()
     path = (corpus / source).resolve()
-    if not path.is_relative_to(corpus.resolve()) or not path.is_file():
+    if not path.is_relative_to(root) or not path.is_file():
         return None
-    return split_lines(path.read_bytes().decode("utf-8-sig"))
+    doc = load(path, root, 10**10)
+    return list(doc.lines) if doc is not None else None
 
 
 def assert_citations_real(answer: Any, corpus: Path) -> None:

@@ -11,7 +11,6 @@ import json
 import math
 import socket
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -136,20 +135,17 @@ def assistant(hash_assistant):
 
 @pytest.fixture
 def no_wait(monkeypatch):
-    """The OpenAI SDK's retry waits (its own backoff, the server's Retry-After) are recorded
-    instead of slept: the SDK's client module gets a clock whose ``sleep`` only writes down."""
-    import openai._base_client as base_client
+    """The backend's retry waits (its backoff, the server's Retry-After) are recorded instead of
+    slept: ``openai_backend.retry_wait`` only writes them down."""
+    from assistant.backends import openai_backend
 
     slept: list[float] = []
 
-    class Clock:
-        def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
-            return getattr(time, name)
+    def record(cancelled, seconds: float) -> bool:
+        slept.append(round(seconds, 3))
+        return True
 
-        def sleep(self, seconds: float) -> None:
-            slept.append(round(seconds, 3))
-
-    monkeypatch.setattr(base_client, "time", Clock())
+    monkeypatch.setattr(openai_backend, "retry_wait", record)
     return slept
 
 
@@ -248,7 +244,7 @@ def test_logprobs_off_by_setting(server, assistant, no_wait):
     "steps,calls,note",
     [
         ([("status", 401, {})], 1, "refused the API key (401); check OPENAI_API_KEY"),
-        ([("status", 429, {"retry-after": "30"})] * 3, 3, "rate limited"),
+        ([("status", 429, {"retry-after": "1"})] * 3, 3, "rate limited"),
         ([("status", 500, {})] * 3, 3, "server error 500"),
         ([("status", 404, {})], 1, "check ASSISTANT_LLM_MODEL"),
         # A 400 may be a server that does not do logprobs: asked once more without them.
@@ -267,6 +263,8 @@ def test_fault_gives_note_and_verified_fallback(server, assistant, no_wait, step
 
 
 def test_429_is_retried_with_retry_after_then_backoff_then_succeeds(server, assistant, no_wait):
+    # A Retry-After is obeyed when it ends before the deadline (``llm_timeout``).
+    assistant.settings = assistant.settings.model_copy(update={"llm_timeout": 10.0})
     server.steps = [
         ("status", 429, {"retry-after": "3"}),
         ("status", 429, {}),
@@ -274,7 +272,7 @@ def test_429_is_retried_with_retry_after_then_backoff_then_succeeds(server, assi
     ]
     ans = assistant.ask(NZ_Q)
     assert len(server.requests) == 3 and ans.refused and ans.outcome == "refused"  # its own reply
-    # The SDK's retries: the server's Retry-After, then exponential backoff (1 s, less 0-25%).
+    # The SDK's retry policy: the server's Retry-After, then exponential backoff (1 s, less 0-25%).
     assert no_wait[0] == 3.0 and 0.75 <= no_wait[1] <= 1.0 and len(no_wait) == 2
 
 

@@ -192,3 +192,9 @@ def test_status_table():
     for s in ("5", "95", "2026-11-22 06:53:14", "&lt;seeds&gt;"):
         assert s in h
     assert "never" in render_status({"files": 0, "chunks": 0})
+
+
+def test_a_paginated_citation_chip_names_and_carries_its_page():
+    h = render_claims([Claim("The total was 12.", (Citation("r.pdf", 3, 3, "q", page=2),))])
+    assert "r.pdf p.2:3" in h and 'data-page="2"' in h
+    assert "data-page" not in render_claims([Claim("x", (Citation(SRC, 2, 2, "q"),))])

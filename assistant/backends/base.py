@@ -34,6 +34,9 @@ class Context:
 
     lookup: Lookup
     idf: Callable[[str], float] = lambda term: 1.0
+    # The 1-based page of each line of a source (``Assistant.pages``); None for a file without
+    # pages. The pipeline turns shown citations into page-and-line with it.
+    pages: Callable[[str], tuple[int, ...] | None] = lambda source: None
 
 
 @dataclass(frozen=True)

@@ -489,7 +489,9 @@ class ChatBackend(Backend):
         msgs, lines, trimmed = prepared
         pieces: list[str] = []
         signals: dict[str, float] = {}
-        limit = self.settings.llm_timeout * (1 + self.settings.llm_max_retries)
+        # One deadline for the whole reply. Checked here between pieces for every backend; a
+        # backend whose reads can block (``openai``) also enforces it inside ``chat``.
+        limit = self.settings.llm_timeout
         deadline = time.monotonic() + limit
         reply = self.chat(msgs, stream)
         try:
@@ -501,7 +503,7 @@ class ChatBackend(Backend):
                 if stream and piece:
                     yield TextDelta(piece)
                 if time.monotonic() > deadline:
-                    raise LLMError(f"no complete answer within {limit:.0f} s")
+                    raise LLMError(f"no complete answer within {limit:g} s")
         except LLMError as e:
             yield Draft(note=f"{self.name}: {e}", model=self.model_name)
             return

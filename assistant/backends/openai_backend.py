@@ -1,17 +1,37 @@
 """The ``openai`` backend: any OpenAI-compatible chat endpoint (OpenAI, Ollama, vLLM, llama.cpp).
 
 Owns: the client (``OPENAI_API_KEY``, ``OPENAI_BASE_URL``; model ``ASSISTANT_LLM_MODEL``), one chat
-request per answer, plain or streamed, at temperature 0; retries are the SDK's own
-(``llm_max_retries``; on connection errors, timeouts, 408/409/429 and 5xx, with exponential
-backoff and the server's Retry-After obeyed), a time limit per request (``llm_timeout``), and
-turning every failure into an ``LLMError`` whose message a user can act on. A stream that
-breaks after it began is not retried: the pipeline falls back instead. Does not own: prompts,
-evidence or what the reply becomes (``backends.llm``).
+request per answer, plain or streamed, at temperature 0; its retries (``llm_max_retries``; on
+connection errors, timeouts, 408/409/429 and 5xx, with the SDK's backoff of 0.5 s, 1 s, ... and a
+server's Retry-After obeyed when it fits); one overall deadline per request (``llm_timeout``);
+and turning every failure into an ``LLMError`` whose message a user can act on. A stream that
+breaks after it began is not retried: the pipeline falls back instead.
+
+How the deadline holds however the server behaves. The SDK's own timeout is per read and
+restarts with every byte (a server that trickles a byte a second, sends SSE keep-alive comments
+or empty chunks never trips it), and its retry waits are plain ``time.sleep`` calls. So each
+request runs in a worker thread of its own (``_Call``) that does the HTTP work (connect, SDK
+attempt with ``max_retries=0``, reading the reply) and puts the text on a queue; the caller's
+generator waits on that queue with the time that remains, and a timer cancels the call at the
+deadline even when nobody is waiting (a caller holding an open stream). Cancelling shuts down the
+call's sockets (``socket.shutdown``, which also wakes a read blocked in another thread; the
+server sees the connection close) and wakes a retry wait (``threading.Event``), so the worker
+ends at once. The sockets are known through the HTTP client's public trace hook (each
+connection is recorded as it connects; connections are not kept alive between requests, so
+every request opens, and then owns, its own). Retries are done here, not by the SDK, for the
+same reason: a wait that would end past the deadline (a Retry-After of 100 s) is not started.
+Closing the generator early (the caller abandons a stream, or drops it) cancels the call the
+same way. Does not own: prompts, evidence or what the reply becomes (``backends.llm``).
 """
 
 from __future__ import annotations
 
 import os
+import queue
+import random
+import socket
+import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,12 +40,124 @@ from .base import register
 from .llm import ChatBackend, LLMError, ReplySignals, logprob_signals
 
 TOP_LOGPROBS = 10  # alternatives asked for each token: enough to see the no-answer reply's share
+INITIAL_RETRY_DELAY, MAX_RETRY_DELAY = 0.5, 8.0  # the SDK's backoff: 0.5 s, 1 s, 2 s ... 8 s
+JOIN_SECONDS = 2.0  # how long closing a call waits for its (already woken) worker to end
+_END = object()  # the worker's last item: the reply is complete
+_current = threading.local()  # the ``_Call`` a worker thread is doing (read by the transport)
+
+
+def retry_wait(cancelled: threading.Event, seconds: float) -> bool:
+    """Wait ``seconds`` before a retry; False when the call was cancelled meanwhile (tests
+    replace this to record the waits instead of sleeping)."""
+    return not cancelled.wait(seconds)
+
+
+def retry_delay(e: Exception, attempt: int) -> float | None:
+    """How long to wait before retrying after ``e`` (attempt 0 is the first), as the OpenAI SDK
+    would; None: not worth retrying (401, 404, a 400...)."""
+    import openai
+
+    if isinstance(e, openai.APIStatusError):
+        headers = e.response.headers
+        should = headers.get("x-should-retry")
+        if should == "false" or (
+            should != "true" and e.status_code not in (408, 409, 429) and e.status_code < 500
+        ):
+            return None
+        try:
+            after = float(headers.get("retry-after", ""))
+        except ValueError:
+            after = None
+        if after is not None and after > 0:
+            return after
+    elif not isinstance(e, openai.APIConnectionError):  # also covers APITimeoutError
+        return None
+    backoff = min(INITIAL_RETRY_DELAY * 2.0**attempt, MAX_RETRY_DELAY)
+    return backoff * (1 - 0.25 * random.random())
+
+
+class _Call:
+    """One request's deadline and what cancelling it must release: its sockets, its retry wait.
+    Shared between the caller's generator, the worker thread and the deadline timer."""
+
+    def __init__(self, deadline: float) -> None:
+        self.deadline = deadline
+        self.cancelled = threading.Event()
+        self.replied = False  # the server sent a status line (a streamed reply began)
+        self.received = 0  # characters of text received
+        self.waiting = ""  # what a retry is waiting for, if it is
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+
+    def remaining(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def add_socket(self, sock: socket.socket | None) -> None:
+        if sock is None:
+            return
+        with self._lock:
+            self._sockets.append(sock)
+            if not self.cancelled.is_set():
+                return
+        _shutdown(sock)  # connected after the call was cancelled
+
+    def trace(self, event: str, info: dict[str, Any]) -> None:
+        """httpcore's trace hook: record each connection's socket as soon as it is connected."""
+        if event.endswith("connect_tcp.complete") or event.endswith("start_tls.complete"):
+            stream = info.get("return_value")
+            if stream is not None:
+                self.add_socket(stream.get_extra_info("socket"))
+
+    def cancel(self) -> None:
+        """Wake the worker wherever it blocks and close the connection (idempotent)."""
+        with self._lock:
+            self.cancelled.set()
+            sockets = list(self._sockets)
+        for sock in sockets:
+            _shutdown(sock)
+
+
+def _shutdown(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:  # already closed
+        pass
+
+
+def _transport() -> Any:
+    """An HTTP transport that gives each request's sockets to the ``_Call`` doing it."""
+    import httpx2
+
+    class CallTransport(httpx2.BaseTransport):
+        def __init__(self) -> None:
+            # No keep-alive: each request connects (so the trace hook sees its socket) and its
+            # connection ends with it; nothing of one call outlives it in a pool.
+            self.inner = httpx2.HTTPTransport(limits=httpx2.Limits(max_keepalive_connections=0))
+
+        def handle_request(self, request: Any) -> Any:
+            call: _Call | None = getattr(_current, "call", None)
+            if call is None:
+                return self.inner.handle_request(request)
+            if call.cancelled.is_set():
+                raise httpx2.ConnectError("the request was cancelled", request=request)
+            request.extensions = {**request.extensions, "trace": call.trace}
+            response = self.inner.handle_request(request)
+            call.replied = True  # a status line and headers came
+            stream = response.extensions.get("network_stream")
+            call.add_socket(stream.get_extra_info("socket") if stream is not None else None)
+            return response
+
+        def close(self) -> None:
+            self.inner.close()
+
+    return CallTransport()
 
 
 def _is_transport_error(e: Exception) -> bool:
-    """An HTTP-library error (httpx, httpx2, httpcore) raised while reading a broken reply."""
+    """An HTTP-library error (httpx, httpcore and their forks) raised reading a broken reply."""
     return any(
-        c.__module__.split(".")[0] in ("httpx", "httpx2", "httpcore") for c in type(e).__mro__
+        c.__module__.split(".")[0] in ("httpx", "httpx2", "httpcore", "httpcore2")
+        for c in type(e).__mro__
     )
 
 
@@ -50,7 +182,8 @@ class OpenAIBackend(ChatBackend):
                 api_key=key or "not-needed",  # local servers accept any key
                 base_url=self.base_url,
                 timeout=settings.llm_timeout,
-                max_retries=settings.llm_max_retries,
+                max_retries=0,  # retried here, within the deadline (see the module docstring)
+                http_client=openai.DefaultHttpxClient(transport=_transport()),
             )
         self.client = client
         self.model = settings.llm_model
@@ -84,16 +217,120 @@ class OpenAIBackend(ChatBackend):
             return self.client.chat.completions.create(**request, **extra)
 
     def chat(self, messages: list[dict[str, str]], stream: bool) -> Iterator[str | ReplySignals]:
+        """The reply, read by a worker thread within one deadline of ``llm_timeout`` seconds;
+        closing this generator (or reaching the deadline) cancels the request at once."""
+        limit = self.settings.llm_timeout
+        call = _Call(time.monotonic() + limit)
+        items: queue.Queue[Any] = queue.Queue()
+        worker = threading.Thread(
+            target=self._work, args=(call, messages, stream, items), name="openai-request"
+        )
+        timer = threading.Timer(limit, call.cancel)  # also when nobody waits on the queue
+        timer.name = "openai-deadline"
+        timer.daemon = worker.daemon = True
+        worker.start()
+        timer.start()
+        try:
+            while True:
+                try:
+                    item = items.get(timeout=max(0.0, call.remaining()))
+                except queue.Empty:
+                    raise LLMError(self._too_late(call)) from None
+                if item is _END:
+                    return
+                if isinstance(item, BaseException):
+                    if call.remaining() <= 0 or isinstance(item, _Cancelled):
+                        raise LLMError(self._too_late(call)) from item
+                    raise item
+                yield item
+        finally:  # done, failed, past the deadline or abandoned: release everything now
+            call.cancel()
+            timer.cancel()
+            worker.join(JOIN_SECONDS)
+            timer.join(JOIN_SECONDS)
+
+    def _too_late(self, call: _Call) -> str:
+        t = f"{self.settings.llm_timeout:g} s"
+        if call.waiting:
+            why = call.waiting
+        elif call.received:
+            why = f"{self.base_url} stopped after {call.received} characters"
+        elif call.replied:
+            why = f"{self.base_url} answered but sent no text"
+        else:
+            why = f"no reply from {self.base_url}"
+        return f"no complete answer within {t}: {why}"
+
+    def _work(self, call: _Call, messages: list[dict[str, str]], stream: bool, out: Any) -> None:
+        """The worker thread: the request with its retries; every result goes on ``out``."""
+        _current.call = call
+        try:
+            for item in self._attempts(call, messages, stream):
+                if call.cancelled.is_set():
+                    return
+                out.put(item)
+            out.put(_END)
+        except BaseException as e:  # noqa: BLE001 - handed to the caller, who decides
+            out.put(e)
+        finally:
+            _current.call = None
+
+    def _attempts(
+        self, call: _Call, messages: list[dict[str, str]], stream: bool
+    ) -> Iterator[str | ReplySignals]:
+        """``_reply`` tried up to ``1 + llm_max_retries`` times, never waiting past the
+        deadline; a reply that began is not retried."""
         import openai
 
+        retries = self.settings.llm_max_retries
+        for attempt in range(retries + 1):
+            try:
+                yield from self._reply(call, messages, stream)
+                return
+            except openai.OpenAIError as e:
+                if call.cancelled.is_set():
+                    raise _Cancelled() from e
+                began = stream and call.replied and isinstance(e, openai.APIConnectionError)
+                if call.received or began:
+                    raise self._broken(e) from e
+                delay = retry_delay(e, attempt)
+                if delay is None or attempt == retries:
+                    raise LLMError(self.describe(e, attempt + 1)) from e
+                if delay >= call.remaining():
+                    call.waiting = f"{self.describe(e, attempt + 1)}, asking to wait {delay:g} s"
+                    raise LLMError(self._too_late(call)) from e
+                call.replied = False
+                if not retry_wait(call.cancelled, delay):
+                    raise _Cancelled() from e
+            except (ValueError, KeyError, TypeError, AttributeError) as e:
+                raise LLMError(f"malformed reply from {self.base_url}: {e}") from e
+            except Exception as e:
+                if call.cancelled.is_set():
+                    raise _Cancelled() from e
+                if _is_transport_error(e):
+                    raise self._broken(e) from e
+                raise
+
+    def _broken(self, e: Exception) -> LLMError:
+        cause = e if _is_transport_error(e) else (e.__cause__ or e.__context__ or e)
+        return LLMError(
+            f"the connection to {self.base_url} broke in the middle of the answer: "
+            f"{str(cause) or type(cause).__name__}"
+        )
+
+    def _reply(
+        self, call: _Call, messages: list[dict[str, str]], stream: bool
+    ) -> Iterator[str | ReplySignals]:
+        """One attempt, in the worker thread; raises the SDK's errors as they are."""
         request = dict(
             model=self.model,
             messages=messages,
             temperature=0,
             seed=0,
             max_tokens=self.settings.llm_max_tokens,
+            # Bounds a connect that never completes; a stalled read is the deadline's job.
+            timeout=max(0.001, call.remaining()),
         )
-        started = False  # a reply began: a failure now is a broken answer, not a failed request
         first_top: list[tuple[str, float]] = []
         logps: list[float] = []
 
@@ -105,17 +342,16 @@ class OpenAIBackend(ChatBackend):
                     )
                 logps.append(float(t.logprob))
 
+        if not stream:
+            reply = self._request(request)
+            text = _content(reply)
+            note_logprobs(reply.choices[0])
+            yield text
+            yield ReplySignals(logprob_signals(first_top, logps))
+            return
+        finished = False
+        chunks = self._request(request, stream=True)
         try:
-            if not stream:
-                reply = self._request(request)
-                text = _content(reply)
-                note_logprobs(reply.choices[0])
-                yield text
-                yield ReplySignals(logprob_signals(first_top, logps))
-                return
-            finished = False
-            chunks = self._request(request, stream=True)
-            started = True
             for chunk in chunks:
                 choices = getattr(chunk, "choices", None)
                 if choices is None:
@@ -123,36 +359,24 @@ class OpenAIBackend(ChatBackend):
                 if choices:
                     note_logprobs(choices[0])
                 if choices and choices[0].delta is not None and choices[0].delta.content:
+                    call.received += len(choices[0].delta.content)
                     yield choices[0].delta.content
                 finished = finished or bool(choices and choices[0].finish_reason)
-            if not finished:  # the connection closed before the server said it was done
-                raise LLMError(f"the stream from {self.base_url} ended before the answer did")
-            yield ReplySignals(logprob_signals(first_top, logps))
-        except openai.OpenAIError as e:
-            if started and isinstance(e, openai.APIConnectionError):
-                cause = e.__cause__ or e.__context__ or e
-                raise LLMError(
-                    f"the connection to {self.base_url} broke in the middle of the answer: {cause}"
-                ) from e
-            raise LLMError(self.describe(e)) from e
-        except (ValueError, KeyError, TypeError, AttributeError) as e:
-            raise LLMError(f"malformed reply from {self.base_url}: {e}") from e
-        except Exception as e:  # noqa: BLE001 - only transport errors are expected here
-            if _is_transport_error(e):
-                raise LLMError(
-                    f"the connection to {self.base_url} broke in the middle of the answer: "
-                    f"{e or type(e).__name__}"
-                ) from e
-            raise
+        finally:
+            chunks.close()
+        if not finished:  # the connection closed before the server said it was done
+            raise LLMError(f"the stream from {self.base_url} ended before the answer did")
+        yield ReplySignals(logprob_signals(first_top, logps))
 
-    def describe(self, e: Exception) -> str:
-        """A message for the user: what failed, and what to check."""
+    def describe(self, e: Exception, tries: int = 1) -> str:
+        """A message for the user: what failed (after ``tries`` attempts), and what to check."""
         import openai
 
-        url, retries = self.base_url, self.settings.llm_max_retries
-        after = f" (tried {retries + 1} times)" if retries else ""
+        url = self.base_url
+        after = f" (tried {tries} times)" if tries > 1 else ""
         if isinstance(e, openai.APITimeoutError):
-            return f"no reply from {url} within {self.settings.llm_timeout:g} s{after}"
+            t = f"{self.settings.llm_timeout:g} s"
+            return f"no complete answer within {t}: no reply from {url}"
         if isinstance(e, openai.APIConnectionError):
             cause = e.__cause__ or e.__context__
             why = f": {cause}" if cause is not None and str(cause) else ""
@@ -178,6 +402,10 @@ class OpenAIBackend(ChatBackend):
         if isinstance(e, openai.APIResponseValidationError):
             return f"malformed reply from {url}"
         return f"{type(e).__name__}: {e}"
+
+
+class _Cancelled(Exception):
+    """The worker noticed its call was cancelled (deadline or abandoned)."""
 
 
 def _token_logprobs(choice: Any) -> list[Any]:
