@@ -28,7 +28,7 @@ from .backends.base import (
     get_backend,
     resolve_backend_name,
 )
-from .documents import load
+from .documents import UPLOADS, load
 from .errors import BackendError, CorpusError, IndexError_, QuestionError, redact
 from .index import Index, IndexReport
 from .question import analyse
@@ -133,15 +133,38 @@ class Assistant:
                     self._backends[name] = get_backend(FALLBACK, self.settings)
             return self._backends[name]
 
-    def lookup(self, source: str) -> list[str] | None:
-        """The real current lines of ``source`` if it is an indexed corpus file."""
+    def _path_of(self, source: str) -> Path | None:
+        """The file behind ``source``: ``<corpus>/<source>``; for ``uploads/<name>`` that the
+        corpus does not hold, the uploaded file in ``settings.uploads_path``. None for a name
+        that would leave its folder (``..``, an absolute path, a link out)."""
         corpus = Path(self.settings.corpus)
-        path = corpus / source
+        parts = Path(source).parts
         try:
-            if ".." in Path(source).parts or not path.resolve().is_relative_to(corpus.resolve()):
+            if ".." in parts or Path(source).is_absolute():
                 return None
-            st = path.stat()
+            path = corpus / source
+            if path.resolve().is_relative_to(corpus.resolve()) and (
+                path.is_file() or parts[:1] != (UPLOADS,)
+            ):
+                return path
+            if parts[:1] == (UPLOADS,) and len(parts) > 1 and self.settings.include_uploads:
+                uploads = self.settings.uploads_path
+                path = uploads.joinpath(*parts[1:])
+                if path.resolve().is_relative_to(uploads.resolve()):
+                    return path
         except (OSError, ValueError):
+            pass
+        return None
+
+    def lookup(self, source: str) -> list[str] | None:
+        """The real current lines of ``source`` if it is an indexed corpus file (an uploaded
+        document is ``uploads/<name>``)."""
+        path = self._path_of(source)
+        try:
+            st = path.stat() if path is not None else None
+        except (OSError, ValueError):
+            st = None
+        if path is None or st is None:
             return None
         key = (st.st_mtime_ns, st.st_size)
         hit = self._lines_cache.get(source)
@@ -149,7 +172,7 @@ class Assistant:
             return hit[1]
         lines = None
         if self.index.get_file(source) is not None:
-            doc = load(path, corpus, int(self.settings.max_file_mb * 1e6))
+            doc = load(path, path.parent, int(self.settings.max_file_mb * 1e6), source=source)
             lines = list(doc.lines) if doc else None
         self._lines_cache[source] = (key, lines)  # one dict store: atomic under the GIL
         return lines
@@ -163,10 +186,12 @@ class Assistant:
 
         if Path(source).suffix.lower() not in PAGINATED or self.lookup(source) is None:
             return None
-        path = Path(self.settings.corpus) / source
+        path = self._path_of(source)
         try:
-            st = path.stat()
+            st = path.stat() if path is not None else None
         except OSError:
+            return None
+        if path is None or st is None:
             return None
         key = (st.st_mtime_ns, st.st_size)
         cache: dict[str, tuple[tuple[int, int], tuple[int, ...] | None]]
@@ -174,7 +199,7 @@ class Assistant:
         hit = cache.get(source)
         if hit and hit[0] == key:
             return hit[1]
-        doc = load(path, Path(self.settings.corpus), int(self.settings.max_file_mb * 1e6))
+        doc = load(path, path.parent, int(self.settings.max_file_mb * 1e6), source=source)
         pages = doc.pages if doc else None
         cache[source] = (key, pages)  # one dict store: atomic under the GIL
         return pages

@@ -1,6 +1,7 @@
 """Loading documents from the corpus folder, with editor line numbers.
 
-Owns: finding files (recursively, by extension), deciding what is text, decoding, and splitting into
+Owns: finding files (recursively, by extension; in the corpus and in the uploads folder, whose
+files are named ``uploads/<name>``), deciding what is text, decoding, and splitting into
 lines exactly as an editor numbers them (1-based; CRLF, LF and lone CR all end a line; a last line
 without a newline is a line; a trailing newline does not start a new one). Files that cannot be
 read as text are skipped with a warning and never stop the run. PDF, Word and HTML files are
@@ -121,47 +122,103 @@ def _hidden(relative: Path) -> bool:
 
 
 def discover(
-    root: Path, extensions: list[str], warn: Callable[[str], None] = lambda m: None
+    root: Path,
+    extensions: list[str],
+    warn: Callable[[str], None] = lambda m: None,
+    uploads: Path | None = None,
 ) -> list[Path]:
-    """Every candidate document under ``root``, sorted; hidden entries and escapes are skipped."""
+    """Every candidate document under ``root``, sorted; hidden entries and escapes are skipped.
+
+    ``uploads`` (documents added in the UI, kept outside the corpus) is a second root whose
+    files come after the corpus's, under the source names ``uploads/<name>`` (``source_of``). A
+    corpus file of the same source name wins: the upload is skipped with a warning."""
     root = Path(root)
     if not root.exists():
         raise CorpusError(f"corpus folder not found: {root}")
     if not root.is_dir():
         raise CorpusError(f"corpus is not a folder: {root}")
+    extra = Path(uploads) if uploads is not None and Path(uploads).is_dir() else None
+    found = _walk(root, "", extensions, warn, skip=extra)
+    if extra is not None:
+        taken = {source_of(p, root, extra) for p in found}
+        for path in _walk(extra, UPLOADS + "/", extensions, warn, skip=root):
+            source = source_of(path, root, extra)
+            if source in taken:
+                warn(f"skipped the upload {source}: the corpus has a file of that name")
+                continue
+            found.append(path)
+    return found
+
+
+UPLOADS = "uploads"  # the source prefix of documents found under the uploads root
+
+
+def source_of(path: Path, root: Path, uploads: Path | None = None) -> str:
+    """The source name of a path ``discover`` found: its path relative to the corpus ``root``,
+    or ``uploads/<path relative to uploads>`` for an uploaded one (the deeper root decides
+    when one folder lies inside the other)."""
+    bases = [(Path(root), "")] + ([(Path(uploads), UPLOADS + "/")] if uploads else [])
+    for base, prefix in sorted(bases, key=lambda b: -len(b[0].parts)):
+        try:
+            return prefix + Path(path).relative_to(base).as_posix()
+        except ValueError:
+            continue
+    raise ValueError(f"{path} is in neither {root} nor {uploads}")
+
+
+def _walk(
+    root: Path,
+    prefix: str,
+    extensions: list[str],
+    warn: Callable[[str], None],
+    skip: Path | None = None,
+) -> list[Path]:
+    """The candidate documents under one root (``prefix`` + relative path names them); the
+    folder ``skip`` (the other root, when one lies inside the other) is left out."""
     real_root = root.resolve()
+    real_skip = skip.resolve() if skip is not None else None
     found: list[Path] = []
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        dirnames[:] = sorted(
+            d
+            for d in dirnames
+            if not d.startswith(".")
+            and (real_skip is None or (Path(dirpath) / d).resolve() != real_skip)
+        )
         for name in sorted(filenames):
             if name.startswith("."):
                 continue
             path = Path(dirpath) / name
             if os.path.splitext(name)[1].lower() not in extensions:
                 continue
-            source = path.relative_to(root).as_posix()
+            source = prefix + path.relative_to(root).as_posix()
             if _BAD_NAME.search(source):  # undecodable bytes or control characters: no citation
                 warn(f"skipped {_BAD_NAME.sub('?', source)}: the file name is not printable UTF-8")
                 continue
             if path.is_symlink() and not _is_inside(path, real_root):
-                warn(f"skipped {path.relative_to(root).as_posix()}: link points outside the corpus")
+                warn(f"skipped {source}: link points outside the corpus")
                 continue
             if path.is_symlink() and _hidden(path.resolve().relative_to(real_root)):
                 # A link follows the rules of its target: hidden files (.git/config...) are out.
                 warn(f"skipped {source}: link points to a hidden file")
                 continue
             if not path.is_file():  # a FIFO or device would block or never end; a dangling link
-                warn(f"skipped {path.relative_to(root).as_posix()}: not a regular file")
+                warn(f"skipped {source}: not a regular file")
                 continue
             found.append(path)
     return found
 
 
 def load(
-    path: Path, root: Path, max_bytes: int, warn: Callable[[str], None] = lambda m: None
+    path: Path,
+    root: Path,
+    max_bytes: int,
+    warn: Callable[[str], None] = lambda m: None,
+    source: str | None = None,
 ) -> Document | None:
-    """Read one document, or warn and return None when it is not usable text."""
-    source = path.relative_to(root).as_posix()
+    """Read one document, or warn and return None when it is not usable text. Its source name
+    is ``source`` when given (an upload: ``source_of``), else its path relative to ``root``."""
+    source = source or path.relative_to(root).as_posix()
     try:
         size = path.stat().st_size
         if size > max_bytes:

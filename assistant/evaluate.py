@@ -17,6 +17,7 @@ import statistics
 import string
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -26,10 +27,13 @@ import yaml
 
 from .abstain import curve
 from .answer import Answer
+from .citations import Citation
 from .errors import QuestionFileError
-from .loaders import split_page
+from .loaders import file_line, split_page
 from .normalize import normalize
 from .verify import check_citation
+
+Pages = Callable[[str], "tuple[int, ...] | None"]
 
 
 @dataclass
@@ -184,8 +188,33 @@ class Verdict:
         return asdict(self)
 
 
-def judge(q: EvalQuestion, ans: Answer, lookup, seconds: float) -> Verdict:
-    """How ``ans`` fares on ``q``: read from its claims and citations, never from its text."""
+Span = tuple[str, int, int]
+
+
+def to_file(name: str, a: int, b: int, pages: Pages | None) -> Span:
+    """A span whose name may carry a page (``file.pdf p.3``, lines within that page) as
+    whole-file lines of the extracted text, the way the index and the verifier count; unchanged
+    when the file has no pages or ``pages`` is not given."""
+    source, page = split_page(name)
+    if page is None or pages is None:
+        return (name, a, b)
+    first = file_line(pages(source), page, a)
+    return (name, a, b) if first is None else (source, first, first + (b - a))
+
+
+def _cited(c: Citation, pages: Pages | None) -> Span:
+    return to_file(
+        f"{c.source} p.{c.page}" if c.page else c.source, c.start_line, c.end_line, pages
+    )
+
+
+def judge(
+    q: EvalQuestion, ans: Answer, lookup, seconds: float, pages: Pages | None = None
+) -> Verdict:
+    """How ``ans`` fares on ``q``: read from its claims and citations, never from its text.
+    ``pages(source)`` (``Assistant.pages``) maps page citations and page references
+    (``file.pdf p.3:12``) to the whole-file lines the documents are checked against."""
+    support = [to_file(*ref, pages) for ref in q.support]
     plain = "" if ans.refused else " ".join(c.text for c in ans.claims)
     facts_found = [fact_present(f, plain) for f in q.facts]
     if q.answerable:
@@ -194,20 +223,21 @@ def judge(q: EvalQuestion, ans: Answer, lookup, seconds: float) -> Verdict:
         correct = ans.refused
     valid, relevant = [], []
     for c in ans.citations:
-        lines = lookup(c.source)
-        valid.append(check_citation(c, lines) is None)
-        cited = " ".join(lines[c.start_line - 1 : c.end_line]) if lines else ""
+        source, a, b = _cited(c, pages)
+        lines = lookup(split_page(source)[0])
+        valid.append(check_citation(Citation(source, a, b, c.quote), lines) is None)
+        cited = " ".join(lines[a - 1 : b]) if lines else ""
         relevant.append(any(fact_present(f, cited) for f in q.facts))
-    spans = [(c.source, c.start_line, c.end_line) for c in ans.citations]
+    spans = [_cited(c, pages) for c in ans.citations]
     cites_support = (
-        any(_overlaps(s, sup) for s in spans for sup in q.support)
+        any(_overlaps(s, sup) for s in spans for sup in support)
         if q.answerable and not ans.refused
         else None
     )
     rank = None
     for i, ev in enumerate(ans.evidence, start=1):
         span = (ev.chunk.source, ev.chunk.start_line, ev.chunk.end_line)
-        if any(_overlaps(span, sup) for sup in q.support):
+        if any(_overlaps(span, sup) for sup in support):
             rank = i
             break
     if not q.answerable:
@@ -218,7 +248,7 @@ def judge(q: EvalQuestion, ans: Answer, lookup, seconds: float) -> Verdict:
         golds = gold_answers(q)
         exact = float(any(answer_tokens(plain) == answer_tokens(g) for g in golds))
         f1 = max((token_f1(plain, g) for g in golds), default=0.0)
-    claim_cites, fact_cited = _claim_citations(q, ans)
+    claim_cites, fact_cited = _claim_citations(q, ans, pages)
     return Verdict(
         q.id,
         q.question,
@@ -249,7 +279,9 @@ def judge(q: EvalQuestion, ans: Answer, lookup, seconds: float) -> Verdict:
     )
 
 
-def _claim_citations(q: EvalQuestion, ans: Answer) -> tuple[list[bool], list[bool]]:
+def _claim_citations(
+    q: EvalQuestion, ans: Answer, pages: Pages | None = None
+) -> tuple[list[bool], list[bool]]:
     """Claim citation precision and recall inputs: for each shown claim (answerable questions
     only), whether it cites one of the question's support lines; for each expected fact the
     answer states, whether a claim stating it cites one of the lines that state that fact
@@ -257,18 +289,17 @@ def _claim_citations(q: EvalQuestion, ans: Answer) -> tuple[list[bool], list[boo
     if not q.answerable or ans.refused:
         return [], []
 
-    def spans(claim) -> list[tuple[str, int, int]]:  # type: ignore[no-untyped-def]
-        return [(c.source, c.start_line, c.end_line) for c in claim.citations]
+    def spans(claim) -> list[Span]:  # type: ignore[no-untyped-def]
+        return [_cited(c, pages) for c in claim.citations]
 
-    claim_cites = [
-        any(_overlaps(s, sup) for s in spans(c) for sup in q.support) for c in ans.claims
-    ]
+    support = [to_file(*ref, pages) for ref in q.support]
+    claim_cites = [any(_overlaps(s, sup) for s in spans(c) for sup in support) for c in ans.claims]
     fact_cited = []
     for i, fact in enumerate(q.facts):
         stating = [c for c in ans.claims if fact_present(fact, c.text)]
         if not stating:
             continue
-        where = q.fact_support[i] if q.fact_support else q.support
+        where = [to_file(*r, pages) for r in q.fact_support[i]] if q.fact_support else support
         fact_cited.append(any(_overlaps(s, w) for c in stating for s in spans(c) for w in where))
     return claim_cites, fact_cited
 
@@ -371,7 +402,7 @@ def run_eval(
     for q in questions:
         t = time.perf_counter()
         a = assistant.ask(q.question, backend=backend)
-        out.append(judge(q, a, assistant.lookup, time.perf_counter() - t))
+        out.append(judge(q, a, assistant.lookup, time.perf_counter() - t, assistant.pages))
         if progress:
             progress(1)
     return out

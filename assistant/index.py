@@ -1,5 +1,8 @@
 """The persisted index: brings ``index_dir`` in line with the corpus, and reads it back.
 
+The corpus it indexes is the corpus folder plus the uploads folder (``settings.uploads_path``,
+whose files are the sources ``uploads/<name>``; ``documents.discover`` finds both).
+
 Owns: the crash-safe, incremental ``update`` (which files changed, in what order the parts are
 written), wiping the folder, telling whether the index can answer (``check_ready``), finding
 damage in any of its parts (``damage``: the chunk table unreadable, malformed or missing a table or
@@ -55,7 +58,7 @@ from .chunkstore import (
     chunk_id,
     writable,
 )
-from .documents import CorpusError, discover, file_digest, load
+from .documents import CorpusError, discover, file_digest, load, source_of
 from .embeddings import Embedder, get_embedder
 from .errors import IndexError_
 from .lexcache import LEXICAL_FILE, LexicalCache
@@ -262,10 +265,12 @@ class Index:
         """Bring the index in line with the corpus; embeds only new or changed files."""
         t0 = time.perf_counter()
         corpus = Path(self.settings.corpus)
+        # Documents added in the UI, as ``uploads/<name>`` (not when an evaluation runs).
+        uploads = self.settings.uploads_path if self.settings.include_uploads else None
         report = IndexReport()
         self._refuse_read_only()
         with self._rw.write(), self._exclusive():
-            paths = discover(corpus, self.settings.extensions, warn)
+            paths = discover(corpus, self.settings.extensions, warn, uploads=uploads)
             if not paths:
                 raise CorpusError(
                     f"the corpus folder {corpus} holds no documents "
@@ -286,7 +291,7 @@ class Index:
             seen: set[str] = set()
             todo: list[tuple[Path, str, str]] = []
             for path in _bar(paths, "scanning", progress):
-                source = path.relative_to(corpus).as_posix()
+                source = source_of(path, corpus, uploads)
                 try:
                     digest = file_digest(path)
                 except OSError as e:
@@ -391,7 +396,7 @@ class Index:
             pending = 0
 
         for path, source, _digest in _bar(todo, "embedding", progress):
-            doc = load(path, corpus, int(s.max_file_mb * 1e6), warn)
+            doc = load(path, corpus, int(s.max_file_mb * 1e6), warn, source=source)
             if doc is None:
                 skipped += 1
                 gone.append(source)  # a file that became unreadable loses its old chunks too

@@ -87,7 +87,9 @@ def evaluate_backend(
         for q in questions:
             t = time.perf_counter()
             ans = assistant.ask(q.question, backend=backend)
-            verdict: Verdict = judge(q, ans, assistant.lookup, time.perf_counter() - t)
+            verdict: Verdict = judge(
+                q, ans, assistant.lookup, time.perf_counter() - t, assistant.pages
+            )
             rec = verdict.to_dict()
             rec["timings"] = {k: round(v, 4) for k, v in ans.timings.items()}
             rec["retrieved"] = [
@@ -396,7 +398,10 @@ def run_and_report(
     ``BackendError`` when no backend could be evaluated.
     """
     qs = load_questions(questions)
-    assistant = Assistant(corpus=corpus, index_dir=index_dir, **settings)
+    # The corpus alone: documents a user uploaded in the UI are not part of what is measured.
+    assistant = Assistant(
+        corpus=corpus, index_dir=index_dir, **{"include_uploads": False, **settings}
+    )
     report = build_report(
         assistant, qs, backends, questions_file=questions, progress=progress, echo=echo
     )

@@ -25,6 +25,21 @@ def default_index_root() -> Path:
     return Path(cache) / "assistant" / "indexes"
 
 
+def default_uploads_root() -> Path:
+    """``$XDG_DATA_HOME/assistant/uploads`` (``~/.local/share/assistant/uploads`` without it):
+    user data, kept across restarts, never inside a corpus or the repository."""
+    data = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data) / "assistant" / "uploads"
+
+
+def corpus_key(corpus: Path) -> str:
+    """``<corpus folder name>-<hash of its absolute path>``: one folder name per corpus."""
+    corpus = Path(corpus).expanduser().resolve()
+    digest = hashlib.sha256(str(corpus).encode("utf-8", "surrogateescape")).hexdigest()[:12]
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", corpus.name)[:40] or "corpus"
+    return f"{name}-{digest}"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="ASSISTANT_", extra="forbid", validate_default=True
@@ -136,6 +151,18 @@ class Settings(BaseSettings):
     ui_host: str = Field(default="127.0.0.1")
     ui_port: int = Field(default=7860)
     upload_max_kb: int = Field(default=2048, ge=1)
+    include_uploads: bool = Field(
+        default=True,
+        description="Index the documents uploaded in the UI together with the corpus "
+        "(evaluations turn it off: they measure the corpus alone).",
+    )
+    uploads_dir: Path | None = Field(
+        default=None,
+        description="Where documents uploaded in the UI are kept; they are indexed with the "
+        "corpus as uploads/<name>. Default: a folder per corpus in the user's data folder, "
+        "$XDG_DATA_HOME/assistant/uploads/<corpus folder name>-<hash of its path> (or "
+        "~/.local/share/...), never inside the corpus.",
+    )
 
     @property
     def index_path(self) -> Path:
@@ -145,10 +172,15 @@ class Settings(BaseSettings):
             return Path(self.index_dir)
         if Path(self.corpus) == DEFAULT_CORPUS:
             return DEFAULT_INDEX
-        corpus = Path(self.corpus).expanduser().resolve()
-        digest = hashlib.sha256(str(corpus).encode("utf-8", "surrogateescape")).hexdigest()[:12]
-        name = re.sub(r"[^A-Za-z0-9._-]+", "_", corpus.name)[:40] or "corpus"
-        return (self.index_root or default_index_root()) / f"{name}-{digest}"
+        return (self.index_root or default_index_root()) / corpus_key(self.corpus)
+
+    @property
+    def uploads_path(self) -> Path:
+        """The uploads folder: ``uploads_dir`` when given; else
+        ``<user data>/assistant/uploads/<corpus folder name>-<hash of its absolute path>``."""
+        if self.uploads_dir is not None:
+            return Path(self.uploads_dir).expanduser()
+        return default_uploads_root() / corpus_key(self.corpus)
 
     @field_validator("extensions")
     @classmethod

@@ -2,8 +2,10 @@
 
 Owns: the page layout, one conversation history per browser session (``gr.State``), streaming
 answers into the page, citation clicks -> the source panel, the side panel (backend, top-k, index
-status, re-index, uploads), turning every failure into a message, and ``launch``. Does not own:
-HTML (``ui_render``), follow-up rewriting (``conversation``) or any pipeline step.
+status, re-index), uploads (kept in ``settings.uploads_path``, never in the corpus: store, list,
+remove, each followed by an index update), turning every failure into a message, and ``launch``.
+Does not own: HTML (``ui_render``; only the small uploads table is drawn here), follow-up
+rewriting (``conversation``) or any pipeline step.
 
 Concurrency: one ``Assistant`` serves every session, and sessions answer at the same time (no
 lock around answering: backends keep nothing between calls, and the index's readers/writer lock
@@ -31,7 +33,7 @@ import gradio as gr
 from .api import Assistant, clean_question
 from .backends.base import TextDelta, available_backends
 from .conversation import Conversation, Rewrite
-from .documents import decode
+from .documents import UPLOADS, decode
 from .errors import AssistantError, QuestionError, describe
 from .loaders import file_line
 from .ui_render import (
@@ -47,7 +49,9 @@ from .ui_render import (
 
 log = logging.getLogger(__name__)
 
-UPLOAD_DIR = "uploads"  # uploaded documents go to <corpus>/uploads/
+# Uploaded documents are kept in ``settings.uploads_path`` (user data, outside the corpus and
+# the repository) and indexed with the corpus as ``uploads/<name>``.
+UPLOAD_DIR = UPLOADS
 _STREAM_EVERY = 0.08  # seconds between page updates while an answer streams
 
 # Turns a click on a citation chip into a 'cite' event carrying the cited span.
@@ -109,14 +113,32 @@ def safe_filename(name: str, default: str = "document") -> str:
 @dataclass
 class UploadResult:
     name: str  # as uploaded
-    stored: str | None  # path relative to the corpus, or None when refused
+    stored: str | None  # the source name (``uploads/<safe name>``), or None when refused
     message: str
 
 
+@dataclass(frozen=True)
+class Upload:
+    """One uploaded document: its file name in the uploads folder, source name and size."""
+
+    name: str
+    source: str
+    size: int
+
+
 def store_upload(
-    path: str | os.PathLike, corpus: Path, extensions: Sequence[str], max_kb: int
+    path: str | os.PathLike,
+    folder: Path,
+    extensions: Sequence[str],
+    max_kb: int,
+    corpus: Path | None = None,
 ) -> UploadResult:
-    """Check one uploaded file and copy it into ``<corpus>/uploads/`` under a safe name."""
+    """Check one uploaded file and copy it into the uploads ``folder`` under a safe name.
+
+    The stored file is indexed as ``uploads/<name>``; a name that the ``corpus`` already has as
+    ``uploads/<name>`` (a real folder of that name in the corpus wins) or that the folder holds
+    with other bytes gets a ``-2``, ``-3``... suffix. Every refusal is one line, naming the file.
+    """
     src = Path(path)
     name = src.name
     ext = os.path.splitext(name)[1].lower()
@@ -137,27 +159,91 @@ def store_upload(
         return UploadResult(name, None, f"{name}: refused, not a text file")
     if not text.strip():
         return UploadResult(name, None, f"{name}: refused, the file is empty")
-    folder = corpus / UPLOAD_DIR
+    folder = Path(folder)
     if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
-        return UploadResult(name, None, f"{name}: refused, {UPLOAD_DIR}/ is not a plain folder")
+        return UploadResult(name, None, f"{name}: refused, {folder} is not a plain folder")
+    if corpus is not None and folder.resolve().is_relative_to(Path(corpus).resolve()):
+        return UploadResult(name, None, f"{name}: refused, the uploads folder is inside the corpus")
     folder.mkdir(parents=True, exist_ok=True)
+    in_corpus = Path(corpus) / UPLOAD_DIR if corpus is not None else None
     safe = safe_filename(name)
     stem, suffix = os.path.splitext(safe)
-    dest = folder / safe
+    candidate = safe
     n = 1
-    while dest.exists() or dest.is_symlink():
-        if dest.is_file() and not dest.is_symlink() and dest.read_bytes() == data:
-            rel = dest.relative_to(corpus).as_posix()
-            return UploadResult(name, rel, f"{name}: already in the corpus as {rel}")
+    while True:
+        dest = folder / candidate
+        clash = in_corpus / candidate if in_corpus is not None else None
+        if clash is not None and (clash.exists() or clash.is_symlink()):
+            if clash.is_file() and not clash.is_symlink() and clash.read_bytes() == data:
+                rel = f"{UPLOAD_DIR}/{candidate}"
+                return UploadResult(name, rel, f"{name}: already in the corpus as {rel}")
+        elif dest.exists() or dest.is_symlink():
+            if dest.is_file() and not dest.is_symlink() and dest.read_bytes() == data:
+                rel = f"{UPLOAD_DIR}/{candidate}"
+                return UploadResult(name, rel, f"{name}: already added as {rel}")
+        else:
+            break
         n += 1
-        dest = folder / f"{stem}-{n}{suffix}"
-    if not dest.parent.resolve().is_relative_to(corpus.resolve()):
-        return UploadResult(name, None, f"{name}: refused, it would land outside the corpus")
+        candidate = f"{stem}-{n}{suffix}"
+    if not dest.parent.resolve() == folder.resolve():
+        return UploadResult(name, None, f"{name}: refused, it would land outside the uploads")
     tmp = folder / f".{dest.name}.part"
     tmp.write_bytes(data)
     os.replace(tmp, dest)
-    rel = dest.relative_to(corpus).as_posix()
+    rel = f"{UPLOAD_DIR}/{dest.name}"
     return UploadResult(name, rel, f"{name}: added as {rel}")
+
+
+def list_uploads(folder: Path, extensions: Sequence[str]) -> list[Upload]:
+    """The uploaded documents in ``folder``, by name: regular, visible files of a known type."""
+    folder = Path(folder)
+    if folder.is_symlink() or not folder.is_dir():
+        return []
+    found = []
+    for p in sorted(folder.iterdir()):
+        if p.name.startswith(".") or p.suffix.lower() not in extensions:
+            continue
+        try:
+            if p.is_symlink() or not p.is_file():
+                continue
+            found.append(Upload(p.name, f"{UPLOAD_DIR}/{p.name}", p.stat().st_size))
+        except OSError:
+            continue
+    return found
+
+
+def remove_upload(folder: Path, name: str) -> UploadResult:
+    """Delete the uploaded document ``name`` (``x.txt`` or ``uploads/x.txt``) from ``folder``.
+    Only a plain file directly in the folder can go: any other name is refused in one line."""
+    given = str(name or "").strip()
+    plain = given.removeprefix(f"{UPLOAD_DIR}/")
+    if not plain or plain != safe_filename(plain) or plain.startswith("."):
+        return UploadResult(given, None, f"{given or '(no name)'}: not an uploaded document")
+    path = Path(folder) / plain
+    rel = f"{UPLOAD_DIR}/{plain}"
+    if path.is_symlink() or not path.is_file():
+        return UploadResult(given, None, f"{rel}: not an uploaded document")
+    try:
+        path.unlink()
+    except OSError as e:
+        return UploadResult(given, None, f"{rel}: could not be removed ({e.strerror or e})")
+    return UploadResult(given, rel, f"{rel}: removed")
+
+
+def render_uploads(uploads: Sequence[Upload]) -> str:
+    """The uploaded documents as a small table (name, size), or a line saying there are none."""
+    if not uploads:
+        return '<p class="uploads-empty">No uploaded documents.</p>'
+    rows = "".join(
+        f'<tr data-source="{esc(u.source)}"><td><code>{esc(u.source)}</code></td>'
+        f"<td>{_size(u.size)}</td></tr>"
+        for u in uploads
+    )
+    return f'<table class="uploads"><tr><th>Uploaded</th><th>Size</th></tr>{rows}</table>'
+
+
+def _size(n: int) -> str:
+    return f"{n} B" if n < 1024 else f"{n / 1024:.1f} KB"
 
 
 # --------------------------------------------------------------------------- handlers
@@ -345,33 +431,65 @@ class ChatApp:
             notice = render_notice([error_message(e)], ok=False)
         return self.status(), notice
 
+    def uploads(self) -> list[Upload]:
+        """The documents uploaded for this corpus (kept in ``settings.uploads_path``)."""
+        s = self.assistant.settings
+        return list_uploads(s.uploads_path, s.extensions)
+
     def upload(self, files: Sequence[Any] | None) -> tuple[str, str]:
-        """(notice HTML, status HTML) after storing and indexing the uploaded files."""
+        """(notice HTML, status HTML) after storing and indexing the uploaded files. The notice
+        holds this call's files only, one line each."""
         paths = [getattr(f, "name", f) for f in (files or [])]
         if not paths:
             return "", self.status()
         s = self.assistant.settings
-        corpus = Path(s.corpus)
         results = []
         for p in paths:
             try:
-                results.append(store_upload(p, corpus, s.extensions, s.upload_max_kb))
+                results.append(
+                    store_upload(
+                        p, s.uploads_path, s.extensions, s.upload_max_kb, corpus=Path(s.corpus)
+                    )
+                )
             except OSError as e:
                 name = Path(str(p)).name
-                results.append(UploadResult(name, None, f"{name}: could not be stored ({e})"))
+                results.append(
+                    UploadResult(name, None, f"{name}: could not be stored ({e.strerror or e})")
+                )
         lines = [r.message for r in results]
         ok = all(r.stored for r in results)
         if any(r.stored for r in results):
-            try:
-                report = self.assistant.build_index(progress=True)
-                lines.append(f"Indexed: {report.summary()}")
-            except Exception as e:
-                lines.append(error_message(e))
-                ok = False
+            ok = self._index_into(lines) and ok
         return render_notice(lines, ok=ok), self.status()
+
+    def remove(self, name: str | None) -> tuple[str, str]:
+        """(notice HTML, status HTML) after deleting the uploaded document ``name`` and
+        re-indexing (its chunks disappear)."""
+        r = remove_upload(self.assistant.settings.uploads_path, name or "")
+        lines = [r.message]
+        ok = r.stored is not None and self._index_into(lines)
+        return render_notice(lines, ok=ok), self.status()
+
+    def _index_into(self, lines: list[str]) -> bool:
+        """Update the index, adding its summary (or the error) to ``lines``; True when done."""
+        try:
+            report = self.assistant.build_index(progress=True)
+            lines.append(f"Indexed: {report.summary()}")
+            return True
+        except Exception as e:
+            lines.append(error_message(e))
+            return False
 
 
 # --------------------------------------------------------------------------- the page
+def menu_backends(environ: dict[str, str] | None = None) -> list[str]:
+    """The backends the menu offers: ``auto`` and every registered one, but ``openai`` only when
+    it is configured (a key or a server URL): a choice that can only fail is no choice."""
+    env = os.environ if environ is None else environ
+    configured = bool(env.get("OPENAI_API_KEY") or env.get("OPENAI_BASE_URL"))
+    return ["auto", *[b for b in available_backends() if b != "openai" or configured]]
+
+
 def _theme() -> Any:
     # System fonts only: the default theme would fetch web fonts, and this app runs offline.
     return gr.themes.Soft(
@@ -386,7 +504,7 @@ def build_app(assistant: Assistant) -> Any:
     app = ChatApp(assistant)
     s = assistant.settings
     corpus_name = Path(s.corpus).name
-    backends = ["auto", *[b for b in available_backends() if b != "auto"]]
+    backends = menu_backends()
 
     with gr.Blocks(title="Document assistant", analytics_enabled=False) as demo:
         turns = gr.State([])
@@ -440,24 +558,47 @@ def build_app(assistant: Assistant) -> Any:
                     reindex = gr.Button("Re-index", size="sm", elem_id="reindex")
                     reindex_notice = gr.HTML("", elem_id="reindex-notice", js_on_load=None)
                 with gr.Accordion("Add documents", open=False):
+                    # No ``file_types``: the browser would refuse other files with a toast and
+                    # leave the last notice standing; store_upload says why, in the notice.
                     files = gr.File(
                         label=f"Text files ({', '.join(s.extensions)}), up to {s.upload_max_kb} "
                         "KB each",
                         file_count="multiple",
-                        file_types=list(s.extensions),
                         type="filepath",
                         elem_id="upload",
                     )
                     upload_notice = gr.HTML("", elem_id="upload-notice", js_on_load=None)
+                    uploads = app.uploads()
+                    uploads_list = gr.HTML(
+                        render_uploads(uploads), elem_id="uploads-list", js_on_load=None
+                    )
+                    with gr.Row(equal_height=True):
+                        to_remove = gr.Dropdown(
+                            [u.source for u in uploads],
+                            value=None,
+                            label="Uploaded document",
+                            scale=3,
+                            elem_id="remove-choice",
+                        )
+                        remove = gr.Button("Remove", size="sm", scale=1, elem_id="remove-upload")
 
         def on_reindex(progress: Any = gr.Progress(track_tqdm=True)) -> tuple[str, str]:  # noqa: B008
             progress(0, desc="Indexing")
             return app.reindex()
 
+        def listed() -> tuple[str, Any]:
+            now = app.uploads()
+            return render_uploads(now), gr.Dropdown(choices=[u.source for u in now], value=None)
+
         def on_upload(paths: Any, progress: Any = gr.Progress(track_tqdm=True)) -> tuple:  # noqa: B008
             progress(0, desc="Indexing")
             notice, st = app.upload(paths)
-            return notice, st, None
+            return notice, st, None, *listed()  # None empties the upload box
+
+        def on_remove(name: Any, progress: Any = gr.Progress(track_tqdm=True)) -> tuple:  # noqa: B008
+            progress(0, desc="Indexing")
+            notice, st = app.remove(name)
+            return notice, st, *listed()
 
         def on_cite(evt: gr.EventData) -> str:
             data = getattr(evt, "_data", None) or {}
@@ -476,8 +617,13 @@ def build_app(assistant: Assistant) -> Any:
         gr.api(app.api_new_conversation, api_name="new_conversation")
         gr.api(app.api_source, api_name="source")
         reindex.click(on_reindex, None, [status, reindex_notice], api_name="reindex")
-        files.upload(on_upload, files, [upload_notice, status, files], api_name="upload")
+        listing = [uploads_list, to_remove]
+        files.upload(on_upload, files, [upload_notice, status, files, *listing], api_name="upload")
+        remove.click(
+            on_remove, to_remove, [upload_notice, status, *listing], api_name="remove_upload"
+        )
         demo.load(app.status, None, status, api_visibility="private")
+        demo.load(listed, None, listing, api_visibility="private")
     return demo
 
 
@@ -502,7 +648,9 @@ def launch(
         server_name=host or s.ui_host,
         server_port=port or s.ui_port,
         share=share,
-        max_file_size=s.upload_max_kb * 1024,
+        # Gradio's own cap, above ours: a file a little over upload_max_kb reaches store_upload,
+        # which says why it is refused in the notice (Gradio would only show a passing toast).
+        max_file_size=max(8 * s.upload_max_kb * 1024, 16 << 20),
         show_error=False,
         ssr_mode=False,
         theme=_theme(),

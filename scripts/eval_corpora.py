@@ -86,6 +86,7 @@ def main() -> int:
             index_dir=Path(args.index_root) / name,
             backend=args.backend,
             abstain_threshold=0.0,
+            include_uploads=False,  # the corpus alone, never a user's UI uploads
             **extra,
         )
         a.ensure_index(progress=True)

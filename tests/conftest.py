@@ -26,6 +26,7 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPat
     # Per-corpus indexes (a corpus without --index-dir) go to a throwaway folder, never the
     # user's cache.
     monkeypatch.setenv("ASSISTANT_INDEX_ROOT", str(tmp_path_factory.mktemp("index-root")))
+    monkeypatch.setenv("ASSISTANT_UPLOADS_DIR", str(tmp_path_factory.mktemp("uploads")))
 
 
 @pytest.fixture

@@ -1053,25 +1053,28 @@ HOSTILE_UPLOAD_NAMES = [
 
 
 @pytest.mark.parametrize("name", HOSTILE_UPLOAD_NAMES, ids=lambda s: repr(s[:30]))
-def test_hostile_upload_names_land_inside_the_corpus(tmp_path: Path, name: str) -> None:
+def test_hostile_upload_names_land_inside_the_uploads_folder(tmp_path: Path, name: str) -> None:
     ui = pytest.importorskip("assistant.ui", reason="the UI (issue #5) is not there yet")
     safe = ui.safe_filename(name)
     assert re.fullmatch(r"[A-Za-z0-9_-][A-Za-z0-9._-]*", safe), safe  # no folder, no dot file
     corpus = tmp_path / "sandbox" / "corpus"
     corpus.mkdir(parents=True)
+    uploads = tmp_path / "sandbox" / "data" / "uploads"
+    uploads.mkdir(parents=True)
     if "\x00" in name or "/" in name or len(name.encode()) > 255:
         return  # no file can carry this name; the browser's temp file has a safe one
     incoming = tmp_path / "incoming"
     incoming.mkdir()
     src = incoming / name  # store_upload takes the name from the uploaded file's path
     src.write_bytes(b"An uploaded note about lighthouses.\n")
-    before = sorted(p for p in tmp_path.rglob("*") if corpus not in p.parents)
-    r = ui.store_upload(src, corpus, [".txt"], max_kb=64)
-    after = sorted(p for p in tmp_path.rglob("*") if corpus not in p.parents)
-    assert after == before, "nothing outside the corpus may be created"
+    before = sorted(p for p in tmp_path.rglob("*") if uploads not in p.parents)
+    r = ui.store_upload(src, uploads, [".txt"], max_kb=64, corpus=corpus)
+    after = sorted(p for p in tmp_path.rglob("*") if uploads not in p.parents)
+    assert after == before, "nothing outside the uploads folder may be created"
     if r.stored is not None:
-        dest = (corpus / r.stored).resolve()
-        assert dest.is_relative_to((corpus / ui.UPLOAD_DIR).resolve())
+        assert r.stored.startswith(ui.UPLOAD_DIR + "/")
+        dest = (uploads / r.stored.removeprefix(ui.UPLOAD_DIR + "/")).resolve()
+        assert dest.parent == uploads.resolve()
         assert dest.read_bytes() == src.read_bytes()
     else:
         assert "refused" in r.message
@@ -1090,12 +1093,11 @@ def test_hostile_upload_names_land_inside_the_corpus(tmp_path: Path, name: str) 
 )
 def test_non_text_uploads_are_refused(tmp_path: Path, name: str, data: bytes, reason: str) -> None:
     ui = pytest.importorskip("assistant.ui", reason="the UI (issue #5) is not there yet")
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
+    uploads = tmp_path / "uploads"
     (tmp_path / name).write_bytes(data)
-    r = ui.store_upload(tmp_path / name, corpus, [".txt"], max_kb=64)
-    assert r.stored is None and reason in r.message
-    assert list(corpus.rglob("*.*")) == []
+    r = ui.store_upload(tmp_path / name, uploads, [".txt"], max_kb=64)
+    assert r.stored is None and reason in r.message and "\n" not in r.message
+    assert not uploads.exists() or list(uploads.rglob("*")) == []
 
 
 def test_ui_binds_loopback_by_default(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -319,3 +319,21 @@ def test_mixed_folder_answers_with_page_and_line(tmp_path: Path) -> None:
     panel = app.show_source("report.pdf", c.start_line, c.end_line, page=c.page)
     assert "page 2, line 3" in panel and "Margarethe Oyelaran" in panel
     assert "No such line" in app.show_source("report.pdf", 9, 9, page=2)
+
+    # The evaluation judges a page citation against a page reference, as written in a question
+    # file (``report.pdf p.2:3``): valid, and at the support line.
+    from assistant.evaluate import EvalQuestion, judge, parse_ref
+
+    q = EvalQuestion(
+        "pdf1",
+        "Who is the new lighthouse keeper?",
+        True,
+        [["Margarethe Oyelaran"]],
+        [parse_ref("report.pdf p.2:3")],
+        [],
+    )
+    v = judge(q, ans, a.lookup, 0.0, a.pages)
+    assert v.citation_valid and all(v.citation_valid) and v.cites_support is True
+    assert v.correct and v.retrieval_rank is not None
+    wrong = EvalQuestion("pdf2", q.question, True, q.facts, [parse_ref("report.pdf p.1:3")], [])
+    assert judge(wrong, ans, a.lookup, 0.0, a.pages).cites_support is False

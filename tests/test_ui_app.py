@@ -181,37 +181,45 @@ def _file(tmp_path: Path, name: str, data: bytes) -> Path:
     ],
 )
 def test_uploads_are_refused_unless_small_text(tmp_path, name, data, reason):
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    r = store_upload(_file(tmp_path, name, data), corpus, EXTS, max_kb=2)
-    assert r.stored is None and reason in r.message
-    assert not (corpus / "uploads").exists() or not any((corpus / "uploads").iterdir())
+    uploads = tmp_path / "data" / "uploads"
+    r = store_upload(_file(tmp_path, name, data), uploads, EXTS, max_kb=2)
+    assert r.stored is None and reason in r.message and r.message.startswith(name)
+    assert "\n" not in r.message
+    assert not uploads.exists() or not any(uploads.iterdir())
 
 
-def test_upload_is_stored_inside_the_corpus_under_a_safe_unique_name(tmp_path):
+def test_upload_is_stored_in_the_uploads_folder_under_a_safe_unique_name(tmp_path):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    first = store_upload(_file(tmp_path, "My notes!.txt", b"one\n"), corpus, EXTS, 10)
+    uploads = tmp_path / "data" / "uploads"
+    first = store_upload(_file(tmp_path, "My notes!.txt", b"one\n"), uploads, EXTS, 10, corpus)
     assert first.stored == "uploads/My_notes.txt"
-    assert (corpus / first.stored).read_bytes() == b"one\n"
-    again = store_upload(_file(tmp_path, "My notes!.txt", b"one\n"), corpus, EXTS, 10)
-    assert again.stored == first.stored and "already in the corpus" in again.message
-    other = store_upload(_file(tmp_path, "My notes!.txt", b"two\n"), corpus, EXTS, 10)
+    assert first.message == "My notes!.txt: added as uploads/My_notes.txt"
+    assert (uploads / "My_notes.txt").read_bytes() == b"one\n"
+    assert list(corpus.iterdir()) == []  # nothing lands in the corpus
+    again = store_upload(_file(tmp_path, "My notes!.txt", b"one\n"), uploads, EXTS, 10, corpus)
+    assert again.stored == first.stored and "already added" in again.message
+    other = store_upload(_file(tmp_path, "My notes!.txt", b"two\n"), uploads, EXTS, 10, corpus)
     assert other.stored == "uploads/My_notes-2.txt"
-    assert sorted(p.name for p in (corpus / "uploads").iterdir()) == [
-        "My_notes-2.txt",
-        "My_notes.txt",
-    ]
+    assert sorted(p.name for p in uploads.iterdir()) == ["My_notes-2.txt", "My_notes.txt"]
 
 
 def test_upload_refuses_a_symlinked_upload_folder(tmp_path):
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    (corpus / "uploads").symlink_to(elsewhere)
-    r = store_upload(_file(tmp_path, "a.txt", b"x\n"), corpus, EXTS, 10)
-    assert r.stored is None and not any(elsewhere.iterdir())
+    uploads = tmp_path / "uploads"
+    uploads.symlink_to(elsewhere)
+    r = store_upload(_file(tmp_path, "a.txt", b"x\n"), uploads, EXTS, 10)
+    assert r.stored is None and "not a plain folder" in r.message
+    assert not any(elsewhere.iterdir())
+
+
+def test_upload_refuses_an_uploads_folder_inside_the_corpus(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    r = store_upload(_file(tmp_path, "a.txt", b"x\n"), corpus / "up", EXTS, 10, corpus)
+    assert r.stored is None and "inside the corpus" in r.message
+    assert list(corpus.iterdir()) == []
 
 
 def test_uploaded_document_is_indexed_and_answerable(app, tmp_path, corpus):
@@ -225,7 +233,9 @@ def test_uploaded_document_is_indexed_and_answerable(app, tmp_path, corpus):
     assert "Zorbia report.txt: added as uploads/Zorbia_report.txt" in notice
     assert "x.exe: refused" in notice and "Indexed: 6 files" in notice
     assert "<th>Files</th><td>6</td>" in status
-    assert (corpus / "uploads" / "Zorbia_report.txt").exists()
+    uploads = app.assistant.settings.uploads_path
+    assert (uploads / "Zorbia_report.txt").exists()
+    assert not (corpus / "uploads").exists()  # the corpus is never written
     _, turns = ask(app, "When did the Zorbian observatory open?")
     assert turns[-1].status == ANSWER
     assert ("uploads/Zorbia_report.txt", 2) in cited(turns[-1])
@@ -236,3 +246,20 @@ def test_uploaded_document_is_indexed_and_answerable(app, tmp_path, corpus):
 def test_error_message_never_includes_a_traceback():
     msg = error_message(KeyError("k"))
     assert "KeyError" in msg and "Traceback" not in msg and "\n" not in msg
+
+
+@pytest.mark.parametrize(
+    "environ, offers_openai",
+    [
+        ({}, False),
+        ({"OPENAI_API_KEY": "sk-x"}, True),
+        ({"OPENAI_BASE_URL": "http://127.0.0.1:8080/v1"}, True),
+        ({"OPENAI_API_KEY": ""}, False),
+    ],
+)
+def test_the_backend_menu_offers_openai_only_when_configured(environ, offers_openai):
+    from assistant.ui import menu_backends
+
+    choices = menu_backends(environ)
+    assert choices[0] == "auto" and "extractive" in choices and "local" in choices
+    assert ("openai" in choices) == offers_openai

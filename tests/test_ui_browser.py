@@ -101,7 +101,7 @@ def _open(browser, url: str):
     return page, errors
 
 
-def test_ask_click_citation_follow_up_refusal_sessions_upload(served, browser, tmp_path):
+def test_ask_click_citation_follow_up_refusal_sessions_upload(served, browser, tmp_path, corpus):
     page, errors = _open(browser, served)
 
     # A question about the seeds: an answer with a citation chip.
@@ -168,7 +168,8 @@ def test_ask_click_citation_follow_up_refusal_sessions_upload(served, browser, t
         not in page.locator("#conversation .user-text").all_inner_texts()
     )
 
-    # Upload a text file: stored in the corpus, indexed, answerable, citable.
+    # Upload a text file: stored in the uploads folder (never the corpus), listed, indexed,
+    # answerable, citable.
     page.get_by_text("Add documents").click()
     doc = tmp_path / "Zorbia report.txt"
     doc.write_text("Intro line.\nThe Zorbian observatory opened on 3 March 2031 in Quillon.\n")
@@ -178,6 +179,8 @@ def test_ask_click_citation_follow_up_refusal_sessions_upload(served, browser, t
         timeout=WAIT,
     )
     assert "added as uploads/Zorbia_report.txt" in page.locator("#upload-notice").inner_text()
+    assert not (corpus / "uploads").exists()  # the corpus copy is untouched
+    assert "uploads/Zorbia_report.txt" in page.locator("#uploads-list").inner_text()
     _ask(page, "When did the Zorbian observatory open?", 5)
     last = page.locator("#conversation .msg.answer").last
     assert "3 March 2031" in last.inner_text()
