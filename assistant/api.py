@@ -28,7 +28,7 @@ from .backends.base import (
     get_backend,
     resolve_backend_name,
 )
-from .documents import UPLOADS, load
+from .documents import UPLOADS, Document, load
 from .errors import BackendError, CorpusError, IndexError_, QuestionError, redact
 from .index import Index, IndexReport
 from .question import analyse
@@ -76,7 +76,8 @@ class Assistant:
         self.retriever = Retriever(self.index)
         self._backends: dict[str, Backend] = {}
         self._backend_notes: dict[str, str] = {}  # backend name -> why it stands in for another
-        self._lines_cache: dict[str, tuple[tuple[int, int], list[str] | None]] = {}
+        # source -> ((mtime, size), its Document or None, its lines): what lookup and pages read.
+        self._docs: dict[str, tuple[tuple[int, int], Document | None, list[str] | None]] = {}
         # Guards making things once (a backend, the first index), never answering.
         self._setup = threading.RLock()
 
@@ -85,7 +86,7 @@ class Assistant:
         """Build or update the index (only new or changed files are embedded)."""
         with self._setup:
             report = self.index.update(rebuild=rebuild, progress=progress, **kw)
-            self._lines_cache.clear()
+            self._docs.clear()
             return report
 
     def ensure_index(self, progress: bool = False) -> IndexReport | None:
@@ -156,53 +157,37 @@ class Assistant:
             pass
         return None
 
-    def lookup(self, source: str) -> list[str] | None:
-        """The real current lines of ``source`` if it is an indexed corpus file (an uploaded
-        document is ``uploads/<name>``)."""
+    def _document(self, source: str) -> tuple[Document | None, list[str] | None]:
+        """The current ``Document`` behind ``source`` if it is an indexed file, kept per file
+        by mtime and size: ``lookup`` and ``pages`` read one load (a PDF is parsed once)."""
         path = self._path_of(source)
         try:
             st = path.stat() if path is not None else None
         except (OSError, ValueError):
             st = None
         if path is None or st is None:
-            return None
+            return None, None
         key = (st.st_mtime_ns, st.st_size)
-        hit = self._lines_cache.get(source)
+        hit = self._docs.get(source)
         if hit and hit[0] == key:
-            return hit[1]
-        lines = None
+            return hit[1], hit[2]
+        doc = None
         if self.index.get_file(source) is not None:
             doc = load(path, path.parent, int(self.settings.max_file_mb * 1e6), source=source)
-            lines = list(doc.lines) if doc else None
-        self._lines_cache[source] = (key, lines)  # one dict store: atomic under the GIL
-        return lines
+        lines = list(doc.lines) if doc is not None else None
+        self._docs[source] = (key, doc, lines)  # one dict store: atomic under the GIL
+        return doc, lines
+
+    def lookup(self, source: str) -> list[str] | None:
+        """The real current lines of ``source`` if it is an indexed corpus file (an uploaded
+        document is ``uploads/<name>``)."""
+        return self._document(source)[1]
 
     def pages(self, source: str) -> tuple[int, ...] | None:
         """The 1-based page of each line of ``source`` (as ``lookup`` numbers them) for a
-        paginated indexed file (PDF); None for a file without pages or not in the corpus. Kept
-        per file like ``lookup`` (by mtime and size); a new process reads the extraction cache,
-        so the PDF is not parsed again."""
-        from .loaders import PAGINATED
-
-        if Path(source).suffix.lower() not in PAGINATED or self.lookup(source) is None:
-            return None
-        path = self._path_of(source)
-        try:
-            st = path.stat() if path is not None else None
-        except OSError:
-            return None
-        if path is None or st is None:
-            return None
-        key = (st.st_mtime_ns, st.st_size)
-        cache: dict[str, tuple[tuple[int, int], tuple[int, ...] | None]]
-        cache = self.__dict__.setdefault("_pages_cache", {})
-        hit = cache.get(source)
-        if hit and hit[0] == key:
-            return hit[1]
-        doc = load(path, path.parent, int(self.settings.max_file_mb * 1e6), source=source)
-        pages = doc.pages if doc else None
-        cache[source] = (key, pages)  # one dict store: atomic under the GIL
-        return pages
+        paginated indexed file (PDF); None for a file without pages or not in the corpus."""
+        doc = self._document(source)[0]
+        return doc.pages if doc is not None else None
 
     def retrieve(self, question: str, top_k: int | None = None) -> list[Evidence]:
         """The evidence the answerer would see for ``question``."""

@@ -45,6 +45,7 @@ from .ui_render import (
     render_notice,
     render_source,
     render_status,
+    render_uploads,
 )
 
 log = logging.getLogger(__name__)
@@ -228,22 +229,6 @@ def remove_upload(folder: Path, name: str) -> UploadResult:
     except OSError as e:
         return UploadResult(given, None, f"{rel}: could not be removed ({e.strerror or e})")
     return UploadResult(given, rel, f"{rel}: removed")
-
-
-def render_uploads(uploads: Sequence[Upload]) -> str:
-    """The uploaded documents as a small table (name, size), or a line saying there are none."""
-    if not uploads:
-        return '<p class="uploads-empty">No uploaded documents.</p>'
-    rows = "".join(
-        f'<tr data-source="{esc(u.source)}"><td><code>{esc(u.source)}</code></td>'
-        f"<td>{_size(u.size)}</td></tr>"
-        for u in uploads
-    )
-    return f'<table class="uploads"><tr><th>Uploaded</th><th>Size</th></tr>{rows}</table>'
-
-
-def _size(n: int) -> str:
-    return f"{n} B" if n < 1024 else f"{n / 1024:.1f} KB"
 
 
 # --------------------------------------------------------------------------- handlers

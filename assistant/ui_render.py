@@ -15,6 +15,7 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from .answer import CANNOT_ANSWER, Answer, Claim
 from .citations import Citation, strip_markers
@@ -396,3 +397,21 @@ body .prose .notice.bad { background: var(--da-bad-bg); color: var(--da-bad);
 .app-title h1 { margin: 0; font-size: 1.4em; }
 body .prose .app-title p { margin: 2px 0 0 0; color: var(--da-muted); }
 """
+
+
+# --------------------------------------------------------------------------- uploads
+def render_uploads(uploads: Sequence[Any]) -> str:
+    """The uploaded documents (each with ``source`` and ``size``) as a small table, or a line
+    saying there are none."""
+    if not uploads:
+        return '<p class="uploads-empty">No uploaded documents.</p>'
+    rows = "".join(
+        f'<tr data-source="{esc(u.source)}"><td><code>{esc(u.source)}</code></td>'
+        f"<td>{_size(u.size)}</td></tr>"
+        for u in uploads
+    )
+    return f'<table class="uploads"><tr><th>Uploaded</th><th>Size</th></tr>{rows}</table>'
+
+
+def _size(n: int) -> str:
+    return f"{n} B" if n < 1024 else f"{n / 1024:.1f} KB"
